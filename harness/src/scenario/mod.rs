@@ -1,0 +1,327 @@
+//! The scenario format: one YAML file per documented setup.
+//!
+//! A scenario holds the components' configurations in their own formats, so a
+//! user can paste theirs in, and a list of steps with expectations:
+//!
+//! ```yaml
+//! guide: paletteai                  # first part of the test name
+//! source: "PaletteAI: Configure Dex to Use Keycloak as an OIDC Connector (seeds/000)"
+//! description: what this scenario shows
+//! findings: [where the guide and the real programs disagree]
+//! keycloak:
+//!   realm: ../../fixtures/keycloak/paletteai-realm.json  # RealmRepresentation: a path or inline
+//! dex:
+//!   config: { issuer: "{{ dex.issuer }}", connectors: [...], staticClients: [...] }
+//! app:                              # the relying party that signs users in at Dex
+//!   client_id: paletteai
+//!   client_secret: "{{ secret.app }}"
+//!   scopes: [openid, profile, email, groups]
+//! steps:
+//!   - password_grant: { at: keycloak, client: dex, client_secret: "{{ secret.dex }}",
+//!                       user: admin@example.com, scope: openid, expect: { error: unauthorized_client } }
+//!   - browser_login: { at: dex, user: admin@example.com, connector: keycloak,
+//!                      expect: { claims: { groups: [admins] }, dex_login: { groups: [admins] } },
+//!                      snapshot: admin }
+//! ```
+//!
+//! Template values (`{{ ... }}`, in any string, rendered with minijinja):
+//! `keycloak.url`, `keycloak.issuer`, `keycloak.realm` (unique per case),
+//! `dex.issuer`, `dex.callback`, `app.redirect_uri`, `tls.ca_file` (the run's
+//! CA, for Dex's `rootCAs`), and `secret.<name>` (random per case, the same
+//! value wherever the same name is used). Scenario files hold no ports, no
+//! addresses and no secrets.
+//!
+//! The harness's own keys are strict: an unknown key is an error naming the
+//! file, line and column and the keys that are valid there.
+
+pub mod runner;
+pub mod template;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, IoContext, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name of the guide; the first part of every test name.
+    pub guide: String,
+    /// The guide this follows (title, and where its text is).
+    pub source: String,
+    pub description: String,
+    /// Where the guide and the real programs disagree, found by running it.
+    #[serde(default)]
+    pub findings: Vec<String>,
+    #[serde(default)]
+    pub keycloak: Option<KeycloakSpec>,
+    #[serde(default)]
+    pub dex: Option<DexSpec>,
+    #[serde(default)]
+    pub app: Option<AppSpec>,
+    /// Each step is a map with one key, the verb.
+    #[serde(with = "serde_yaml::with::singleton_map_recursive")]
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeycloakSpec {
+    /// A RealmRepresentation (as `kc.sh export` writes it), or a path to one
+    /// relative to the scenario file. Its realm name is made unique per case.
+    pub realm: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DexSpec {
+    /// A Dex config file's content.
+    pub config: Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSpec {
+    pub client_id: String,
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+}
+
+/// One thing the user (or their tooling) does, with what must come out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// The resource owner password grant at a token endpoint (curl in a guide).
+    PasswordGrant(PasswordGrant),
+    /// A real sign-in through the login pages in headless Chromium.
+    BrowserLogin(BrowserLogin),
+}
+
+/// Which issuer a step talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum At {
+    /// The case's Keycloak realm.
+    Keycloak,
+    /// The case's Dex.
+    Dex,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordGrant {
+    pub at: At,
+    pub client: String,
+    pub client_secret: String,
+    pub user: String,
+    /// Defaults to the user's password in the realm export.
+    #[serde(default)]
+    pub password: Option<String>,
+    pub scope: String,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserLogin {
+    /// `dex`: the app starts the code flow at Dex (the whole chain).
+    /// `keycloak`: a code flow straight at the realm as `client`.
+    pub at: At,
+    pub user: String,
+    /// Defaults to the user's password in the realm export.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The Dex connector to pick on Dex's login page.
+    #[serde(default)]
+    pub connector: Option<String>,
+    /// For `at: keycloak`: the Keycloak client, its secret and redirect URI.
+    #[serde(default)]
+    pub client: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub expect: Expect,
+    /// Name of an insta snapshot of the ID token claims (volatile fields redacted).
+    #[serde(default)]
+    pub snapshot: Option<String>,
+}
+
+/// What a step must show. Objects match as subsets; lists and values exactly.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The OAuth error code the server answers (e.g. `unauthorized_client`).
+    #[serde(default)]
+    pub error: Option<String>,
+    /// A subset of the verified ID token claims.
+    #[serde(default)]
+    pub claims: Option<Value>,
+    /// A subset of the userinfo answer.
+    #[serde(default)]
+    pub userinfo: Option<Value>,
+    /// A subset of Dex's `login successful` line (connector_id, username,
+    /// preferred_username, email, groups).
+    #[serde(default)]
+    pub dex_login: Option<Value>,
+}
+
+/// A scenario file: validated, with its raw (unrendered) content kept for
+/// rendering per case.
+#[derive(Debug, Clone)]
+pub struct ScenarioFile {
+    pub path: PathBuf,
+    /// File stem: the second part of test names.
+    pub name: String,
+    pub scenario: Scenario,
+    pub raw: Value,
+}
+
+/// One test: a scenario file (and later, one of its variants).
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `<guide>/<scenario>/<variant>`, `base` for the scenario as written.
+    pub name: String,
+    pub file: ScenarioFile,
+}
+
+impl ScenarioFile {
+    pub fn load(path: &Path) -> Result<ScenarioFile> {
+        let text =
+            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+        let scenario: Scenario = serde_yaml::from_str(&text).map_err(|e| yaml_error(path, &e))?;
+        let raw: Value = serde_yaml::from_str(&text).map_err(|e| yaml_error(path, &e))?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        Ok(ScenarioFile {
+            path: path.to_path_buf(),
+            name,
+            scenario,
+            raw,
+        })
+    }
+
+    pub fn cases(&self) -> Vec<Case> {
+        vec![Case {
+            name: format!("{}/{}/base", self.scenario.guide, self.name),
+            file: self.clone(),
+        }]
+    }
+
+    /// The realm representation, read from its file when given as a path.
+    pub fn realm_source(&self) -> Result<Option<Value>> {
+        let Some(realm) = self.raw.get("keycloak").and_then(|k| k.get("realm")) else {
+            return Ok(None);
+        };
+        match realm {
+            Value::String(rel) => {
+                let path = self.path.parent().unwrap_or(Path::new(".")).join(rel);
+                load_json(&path).map(Some)
+            }
+            inline => Ok(Some(inline.clone())),
+        }
+    }
+}
+
+/// Reads a JSON file (a realm export); errors carry line and column.
+pub fn load_json(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| Error::Input {
+        file: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: format!("not valid JSON: {e}"),
+    })
+}
+
+fn yaml_error(path: &Path, e: &serde_yaml::Error) -> Error {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    // serde_yaml appends " at line L column C"; the location is already in front.
+    let message = e.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    Error::Input {
+        file: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Every `*.yaml` scenario under `dir`, sorted by path.
+pub fn discover(dir: &Path) -> Result<Vec<ScenarioFile>> {
+    let mut paths = Vec::new();
+    collect(dir, &mut paths)?;
+    paths.sort();
+    paths.iter().map(|p| ScenarioFile::load(p)).collect()
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).context(|| format!("listing {}", dir.display()))? {
+        let path = entry
+            .context(|| format!("listing {}", dir.display()))?
+            .path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n != "snapshots") {
+                collect(&path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_error(yaml: &str, expected: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let err = ScenarioFile::load(&path).unwrap_err().to_string();
+        let shown = err.replace(&dir.path().display().to_string(), "DIR");
+        assert_eq!(shown, expected);
+    }
+
+    #[test]
+    fn unknown_key_names_location_and_valid_keys() {
+        check_error(
+            "guide: g\nsource: s\ndescription: d\nstepz: []\n",
+            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `steps`",
+        );
+    }
+
+    #[test]
+    fn unknown_step_verb_is_located() {
+        check_error(
+            "guide: g\nsource: s\ndescription: d\nsteps:\n  - browser_logon: {}\n",
+            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected `password_grant` or `browser_login`",
+        );
+    }
+
+    #[test]
+    fn realm_export_that_is_not_json_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("realm.json");
+        std::fs::write(&path, "{\n  \"realm\": \"x\",\n  oops\n}\n").unwrap();
+        let err = load_json(&path).unwrap_err().to_string();
+        assert!(err.contains("realm.json:3:3: not valid JSON"), "{err}");
+    }
+}

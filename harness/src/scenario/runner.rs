@@ -1,0 +1,721 @@
+//! Runs one case: creates its realm, starts its Dex, app and browser, does each
+//! step (`do_*`) and checks what came out (`verify_*`). A failed step carries
+//! the evidence: decoded claims, the page the browser ended on (URL, text,
+//! screenshot), and the last lines of the Dex and Keycloak logs.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::template::{Renderer, Values};
+use super::{At, BrowserLogin, Case, Expect, PasswordGrant, Scenario, Step};
+use crate::components::app::{App, AppPlan, Registration, SignIn};
+use crate::components::browser::{Browser, PageEvidence};
+use crate::components::dex::{Dex, DexPlan};
+use crate::components::keycloak;
+use crate::dexlog::{self, LoginLine};
+use crate::error::{Error, IoContext, Result};
+use crate::oidc::{Provider, TokenAnswer, peek_claims, random_token};
+use crate::run::{Run, out_dir};
+
+/// Claims whose values change every run: redacted in reports and snapshots.
+pub const VOLATILE_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "sid",
+    "jti",
+];
+
+/// What one case did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub name: String,
+    pub dir: PathBuf,
+    pub findings: Vec<String>,
+    pub steps: Vec<StepReport>,
+    pub seconds: f64,
+}
+
+/// What one step did and saw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StepReport {
+    pub step: String,
+    pub seconds: f64,
+    /// The OAuth error the server answered, if it refused.
+    pub error: Option<String>,
+    /// Verified ID token claims, volatile fields redacted.
+    pub claims: Option<Value>,
+    pub userinfo: Option<Value>,
+    pub dex_login: Option<LoginLine>,
+    pub snapshot: Option<String>,
+    pub page: Option<PageEvidence>,
+}
+
+/// Everything a case started; dropped (and so stopped) when the case ends.
+struct Stack<'r> {
+    run: &'r Run,
+    dir: PathBuf,
+    scenario: Scenario,
+    realm: Option<(String, Value)>,
+    dex: Option<Dex>,
+    app: Option<App>,
+    browser: Option<Browser>,
+}
+
+pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
+    let started = Instant::now();
+    let dir = out_dir().join(case.name.replace('/', "__"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+
+    let realm_name = format!(
+        "{}-{}",
+        case.file.scenario.guide,
+        random_token(6).to_lowercase()
+    );
+    let dex_plan = DexPlan::new()?;
+    let app_plan = AppPlan::new()?;
+    let mut values = Values::default();
+    values
+        .keycloak
+        .insert("url".into(), run.keycloak.url().into());
+    values.keycloak.insert("realm".into(), realm_name.clone());
+    values
+        .keycloak
+        .insert("issuer".into(), run.keycloak.issuer(&realm_name));
+    values.dex.insert("issuer".into(), dex_plan.issuer.clone());
+    values.dex.insert("callback".into(), dex_plan.callback());
+    values
+        .app
+        .insert("redirect_uri".into(), app_plan.redirect_uri());
+    values
+        .tls
+        .insert("ca_file".into(), run.ca.cert_file().display().to_string());
+    let renderer = Renderer::new(&values);
+    let file = case.file.path.display().to_string();
+    let scenario: Scenario = serde_json::from_value(renderer.render(&case.file.raw, &file)?)
+        .map_err(|e| Error::step("scenario", format!("{file}: {e}")))?;
+
+    let mut stack = Stack {
+        run,
+        dir: dir.clone(),
+        scenario: scenario.clone(),
+        realm: None,
+        dex: None,
+        app: None,
+        browser: None,
+    };
+    let result = stack
+        .run(case, &renderer, realm_name, dex_plan, app_plan)
+        .await;
+    stack.teardown().await;
+    let steps = result?;
+    let report = CaseReport {
+        name: case.name.clone(),
+        dir: dir.clone(),
+        findings: scenario.findings.clone(),
+        steps,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let json = serde_json::to_string_pretty(&report).expect("serialisable");
+    std::fs::write(dir.join("report.json"), json)
+        .context(|| format!("writing {}/report.json", dir.display()))?;
+    Ok(report)
+}
+
+impl Stack<'_> {
+    async fn run(
+        &mut self,
+        case: &Case,
+        renderer: &Renderer,
+        realm_name: String,
+        dex_plan: DexPlan,
+        app_plan: AppPlan,
+    ) -> Result<Vec<StepReport>> {
+        let run = self.run;
+        if let Some(rep) = case.file.realm_source()? {
+            let rep = keycloak::renamed(renderer.render(&rep, "keycloak.realm")?, &realm_name);
+            run.keycloak.create_realm(rep.clone()).await?;
+            self.realm = Some((realm_name, rep));
+        }
+        if let Some(dex) = &self.scenario.dex {
+            let started = Instant::now();
+            self.dex = Some(
+                Dex::start(
+                    &run.programs.dex,
+                    &run.ca,
+                    dex_plan,
+                    dex.config.clone(),
+                    &self.dir,
+                )
+                .await?,
+            );
+            tracing::info!("dex ready in {:.1}s", started.elapsed().as_secs_f64());
+        }
+        if let (Some(app), Some(dex)) = (&self.scenario.app, &self.dex) {
+            let http = run.ca.http_client()?;
+            let provider = Provider::discover(&http, "dex", dex.issuer()).await?;
+            let reg = Registration {
+                program: "dex".into(),
+                provider,
+                client_id: app.client_id.clone(),
+                client_secret: app.client_secret.clone(),
+                scopes: app.scopes.clone(),
+                extra: Vec::new(),
+            };
+            self.app = Some(App::start(app_plan, reg, http).await?);
+        }
+        let mut reports = Vec::new();
+        for (i, step) in self.scenario.steps.clone().iter().enumerate() {
+            let started = Instant::now();
+            let (label, outcome) = match step {
+                Step::PasswordGrant(s) => (
+                    format!("{}: password_grant {} as {}", i + 1, s.client, s.user),
+                    self.do_password_grant(s).await,
+                ),
+                Step::BrowserLogin(s) => (
+                    format!("{}: browser_login at {:?} as {}", i + 1, s.at, s.user),
+                    self.do_browser_login(s).await,
+                ),
+            };
+            match outcome {
+                Ok(mut report) => {
+                    report.step = label;
+                    report.seconds = started.elapsed().as_secs_f64();
+                    reports.push(report);
+                }
+                Err(e) => return Err(self.with_evidence(&label, e).await),
+            }
+        }
+        Ok(reports)
+    }
+
+    fn password_of(&self, user: &str, given: &Option<String>) -> Result<String> {
+        if let Some(p) = given {
+            return Ok(p.clone());
+        }
+        self.realm
+            .as_ref()
+            .and_then(|(_, rep)| keycloak::user_password(rep, user))
+            .ok_or_else(|| {
+                Error::step(
+                    "password",
+                    format!(
+                        "no password for `{user}`: give `password:` or a credential in the realm"
+                    ),
+                )
+            })
+    }
+
+    fn issuer(&self, at: At) -> Result<String> {
+        match at {
+            At::Keycloak => self
+                .realm
+                .as_ref()
+                .map(|(name, _)| self.run.keycloak.issuer(name))
+                .ok_or_else(|| Error::step("issuer", "the scenario has no keycloak realm")),
+            At::Dex => self
+                .dex
+                .as_ref()
+                .map(|d| d.issuer().to_string())
+                .ok_or_else(|| Error::step("issuer", "the scenario has no dex")),
+        }
+    }
+
+    async fn do_password_grant(&mut self, s: &PasswordGrant) -> Result<StepReport> {
+        let http = self.run.ca.http_client()?;
+        let program = program_name(s.at);
+        let provider = Provider::discover(&http, program, &self.issuer(s.at)?).await?;
+        let password = self.password_of(&s.user, &s.password)?;
+        let answer = provider
+            .token(
+                &http,
+                program,
+                (&s.client, &s.client_secret),
+                &[
+                    ("grant_type", "password"),
+                    ("username", &s.user),
+                    ("password", &password),
+                    ("scope", &s.scope),
+                ],
+            )
+            .await?;
+        let mut report = StepReport::default();
+        match answer {
+            TokenAnswer::Refused {
+                status,
+                error,
+                description,
+            } => {
+                report.error = Some(error.clone());
+                verify_error(
+                    &s.expect,
+                    &format!("{status} {error}: {description}"),
+                    &error,
+                )?;
+            }
+            TokenAnswer::Tokens(tokens) => {
+                if let Some(id_token) = tokens["id_token"].as_str() {
+                    report.claims =
+                        Some(provider.verify(&http, program, id_token, &s.client).await?);
+                }
+                if let Some(access) = tokens["access_token"].as_str() {
+                    if s.expect.userinfo.is_some() {
+                        report.userinfo = Some(provider.userinfo(&http, program, access).await?);
+                    }
+                }
+                verify_no_error(&s.expect, "the token endpoint issued tokens")?;
+                verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
+                verify_subset("userinfo", &s.expect.userinfo, &report.userinfo)?;
+                report.claims = report.claims.map(redact);
+            }
+        }
+        Ok(report)
+    }
+
+    async fn browser(&mut self) -> Result<&Browser> {
+        if self.browser.is_none() {
+            let p = &self.run.programs;
+            let mut spki = vec![self.run.ca.spki_sha256()?];
+            if let Some(dex) = &self.dex {
+                spki.push(dex.cert.spki_sha256.clone());
+            }
+            self.browser =
+                Some(Browser::start(&p.chromium, &p.chromedriver, &spki, &self.dir).await?);
+        }
+        Ok(self.browser.as_ref().expect("just started"))
+    }
+
+    async fn do_browser_login(&mut self, s: &BrowserLogin) -> Result<StepReport> {
+        let password = self.password_of(&s.user, &s.password)?;
+        // Each sign-in gets a fresh browser: no SSO cookie of the previous user.
+        if let Some(old) = self.browser.take() {
+            old.close().await;
+        }
+        match s.at {
+            At::Dex => self.login_through_dex(s, &password).await,
+            At::Keycloak => self.login_at_keycloak(s, &password).await,
+        }
+    }
+
+    /// The whole chain: app -> Dex -> Keycloak -> Dex -> app.
+    async fn login_through_dex(&mut self, s: &BrowserLogin, password: &str) -> Result<StepReport> {
+        let app = self
+            .app
+            .as_ref()
+            .ok_or_else(|| Error::step("browser_login", "the scenario has no app"))?;
+        let (login, done) = (app.login_url(), app.redirect_uri());
+        let dex_log_before = self
+            .dex
+            .as_ref()
+            .map(|d| dexlog::logins(&d.log_text()).len())
+            .unwrap_or(0);
+        let browser = self.browser().await?;
+        sign_in(
+            browser,
+            &login,
+            &done,
+            &s.user,
+            password,
+            s.connector.as_deref(),
+        )
+        .await?;
+        let page = browser.evidence("signed-in").await;
+        let app = self.app.as_ref().expect("checked above");
+        let result = app
+            .next_result(Duration::from_secs(20))
+            .await
+            .ok_or_else(|| {
+                Error::step(
+                    "callback",
+                    "the app's callback was reached but gave no result",
+                )
+            })?;
+        let mut report = StepReport {
+            page: Some(page),
+            snapshot: s.snapshot.clone(),
+            ..Default::default()
+        };
+        match result {
+            SignIn::Failed { error } => {
+                report.error = Some(error.clone());
+                let code = error.split(':').next().unwrap_or_default().to_string();
+                verify_error(&s.expect, &error, &code)?;
+                return Ok(report);
+            }
+            SignIn::Tokens { claims, .. } => {
+                verify_no_error(&s.expect, "the sign-in succeeded")?;
+                report.claims = Some(claims);
+            }
+        }
+        if let Some(dex) = &self.dex {
+            report.dex_login = wait_login_line(dex, dex_log_before).await;
+        }
+        verify_subset("ID token claims (Dex)", &s.expect.claims, &report.claims)?;
+        let dex_line = report
+            .dex_login
+            .as_ref()
+            .map(|l| serde_json::to_value(l).expect("serialisable"));
+        if s.expect.dex_login.is_some() && dex_line.is_none() {
+            return Err(Error::step(
+                "dex log",
+                "no new `login successful` line in Dex's log",
+            ));
+        }
+        verify_subset(
+            "Dex `login successful` line",
+            &s.expect.dex_login,
+            &dex_line,
+        )?;
+        report.claims = report.claims.map(redact);
+        Ok(report)
+    }
+
+    /// A code flow straight at the realm as the given client (e.g. the guide's
+    /// "verify the Keycloak configuration" with the flow the client allows).
+    async fn login_at_keycloak(&mut self, s: &BrowserLogin, password: &str) -> Result<StepReport> {
+        let need = |v: &Option<String>, what: &str| {
+            v.clone().ok_or_else(|| {
+                Error::step("browser_login", format!("`at: keycloak` needs `{what}`"))
+            })
+        };
+        let (client, secret, redirect) = (
+            need(&s.client, "client")?,
+            need(&s.client_secret, "client_secret")?,
+            need(&s.redirect_uri, "redirect_uri")?,
+        );
+        let http = self.run.ca.http_client()?;
+        let provider = Provider::discover(&http, "keycloak", &self.issuer(At::Keycloak)?).await?;
+        let state = random_token(16);
+        let mut url = url::Url::parse(&provider.authorization_endpoint)
+            .map_err(|e| Error::step("authorize", e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client)
+            .append_pair("redirect_uri", &redirect)
+            .append_pair("scope", s.scope.as_deref().unwrap_or("openid"))
+            .append_pair("state", &state);
+        let browser = self.browser().await?;
+        // The browser lands on the client's redirect URI (Dex's callback here);
+        // the code is read from the address bar before anything redeems it.
+        let landed = sign_in(browser, url.as_str(), &redirect, &s.user, password, None).await?;
+        let page = browser.evidence("keycloak-code").await;
+        let landed =
+            url::Url::parse(&landed).map_err(|e| Error::step("callback", e.to_string()))?;
+        let query: std::collections::HashMap<_, _> = landed.query_pairs().into_owned().collect();
+        let mut report = StepReport {
+            page: Some(page),
+            snapshot: s.snapshot.clone(),
+            ..Default::default()
+        };
+        if let Some(error) = query.get("error") {
+            report.error = Some(error.clone());
+            verify_error(
+                &s.expect,
+                &format!(
+                    "{error}: {}",
+                    query.get("error_description").cloned().unwrap_or_default()
+                ),
+                error,
+            )?;
+            return Ok(report);
+        }
+        let code = query
+            .get("code")
+            .ok_or_else(|| Error::step("callback", format!("no code in {landed}")))?;
+        let answer = provider
+            .token(
+                &http,
+                "keycloak",
+                (&client, &secret),
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", &redirect),
+                ],
+            )
+            .await?;
+        let tokens = match answer {
+            TokenAnswer::Tokens(t) => t,
+            TokenAnswer::Refused {
+                status,
+                error,
+                description,
+            } => {
+                report.error = Some(error.clone());
+                verify_error(
+                    &s.expect,
+                    &format!("{status} {error}: {description}"),
+                    &error,
+                )?;
+                return Ok(report);
+            }
+        };
+        verify_no_error(&s.expect, "the code was exchanged for tokens")?;
+        if let Some(id_token) = tokens["id_token"].as_str() {
+            report.claims = Some(
+                provider
+                    .verify(&http, "keycloak", id_token, &client)
+                    .await?,
+            );
+        }
+        let access = tokens["access_token"].as_str().unwrap_or_default();
+        report.userinfo = Some(provider.userinfo(&http, "keycloak", access).await?);
+        verify_subset(
+            "ID token claims (Keycloak)",
+            &s.expect.claims,
+            &report.claims,
+        )?;
+        verify_subset("userinfo (Keycloak)", &s.expect.userinfo, &report.userinfo)?;
+        report.claims = report.claims.map(redact);
+        report.userinfo = report.userinfo.map(redact);
+        Ok(report)
+    }
+
+    /// Adds what the programs showed to a step's error.
+    async fn with_evidence(&self, step: &str, e: Error) -> Error {
+        let mut evidence = String::new();
+        if let Some(browser) = &self.browser {
+            let page = browser.evidence("failure").await;
+            evidence.push_str(&format!("{page}\n"));
+        }
+        if let Some(dex) = &self.dex {
+            evidence.push_str(&format!(
+                "--- last lines of {} ---\n{}\n",
+                dex.log_path().display(),
+                dex.log_tail(30)
+            ));
+        }
+        evidence.push_str(&format!(
+            "--- last lines of {} ---\n{}",
+            self.run.keycloak.endpoint().log.display(),
+            self.run.keycloak.log_tail(30)
+        ));
+        let message = match e {
+            Error::Step {
+                step: inner,
+                message,
+                ..
+            } => format!("{inner}: {message}"),
+            other => other.to_string(),
+        };
+        Error::Step {
+            step: step.to_string(),
+            message,
+            evidence,
+        }
+    }
+
+    async fn teardown(&mut self) {
+        if let Some(browser) = self.browser.take() {
+            browser.close().await;
+        }
+        self.app = None;
+        self.dex = None;
+        if let Some((name, _)) = self.realm.take() {
+            if !crate::process::keep_requested() {
+                let _ = self.run.keycloak.delete_realm(&name).await;
+            }
+        }
+    }
+}
+
+fn program_name(at: At) -> &'static str {
+    match at {
+        At::Keycloak => "keycloak",
+        At::Dex => "dex",
+    }
+}
+
+/// Dex's "Grant Access" button (its approval page).
+const APPROVE: &str = "form:has(input[name='approval'][value='approve']) button[type='submit']";
+
+/// Drives the login pages until the browser reaches `done` (a URL prefix):
+/// Dex's connector choice, Keycloak's and Dex's login forms, Dex's approval.
+/// Returns the URL reached.
+pub async fn sign_in(
+    browser: &Browser,
+    start: &str,
+    done: &str,
+    user: &str,
+    password: &str,
+    connector: Option<&str>,
+) -> Result<String> {
+    browser.goto(start).await?;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut actions = 0;
+    loop {
+        let url = browser.url().await;
+        if url.starts_with(done) {
+            return Ok(url);
+        }
+        if Instant::now() > deadline || actions > 12 {
+            return Err(Error::step(
+                "sign-in",
+                format!("did not reach {done} (stuck at {url})"),
+            ));
+        }
+        let acted = if browser.find("#kc-form-login").await.is_some() {
+            if browser
+                .find("#input-error, .kc-feedback-text, #input-error-username")
+                .await
+                .is_some()
+                && actions > 0
+            {
+                return Err(Error::step("sign-in", "Keycloak refused the credentials"));
+            }
+            browser.fill("#username", user).await?;
+            browser.fill("#password", password).await?;
+            browser.click("#kc-login").await?;
+            true
+        } else if let Some(link) = match connector {
+            Some(c) => {
+                browser
+                    .find(&format!("a[href*='/auth/{c}?'], a[href$='/auth/{c}']"))
+                    .await
+            }
+            None => None,
+        } {
+            link.click()
+                .await
+                .map_err(|e| Error::step("sign-in", format!("connector link: {e}")))?;
+            true
+        } else if browser.find("input#login").await.is_some()
+            && browser.find("#submit-login").await.is_some()
+        {
+            browser.fill("input#login", user).await?;
+            browser.fill("input#password", password).await?;
+            browser.click("#submit-login").await?;
+            true
+        } else if browser.find(APPROVE).await.is_some() {
+            browser.click(APPROVE).await?;
+            true
+        } else {
+            false
+        };
+        if acted {
+            actions += 1;
+            browser.wait_navigation(&url, Duration::from_secs(20)).await;
+        } else if !browser.wait_navigation(&url, Duration::from_secs(5)).await {
+            return Err(Error::step(
+                "sign-in",
+                format!("no login form, connector link or approval button at {url}"),
+            ));
+        }
+    }
+}
+
+async fn wait_login_line(dex: &Dex, before: usize) -> Option<LoginLine> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let lines = dexlog::logins(&dex.log_text());
+        if lines.len() > before {
+            return lines.into_iter().nth(before);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn verify_error(expect: &Expect, shown: &str, code: &str) -> Result<()> {
+    match &expect.error {
+        Some(wanted) if code == wanted || shown.contains(wanted.as_str()) => Ok(()),
+        Some(wanted) => Err(Error::step(
+            "verify",
+            format!("expected the error `{wanted}`, got: {shown}"),
+        )),
+        None => Err(Error::step("verify", format!("refused: {shown}"))),
+    }
+}
+
+fn verify_no_error(expect: &Expect, what: &str) -> Result<()> {
+    match &expect.error {
+        Some(wanted) => Err(Error::step(
+            "verify",
+            format!("expected the error `{wanted}`, but {what}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `expected` must be a subset of `actual`: objects recursively, everything
+/// else equal.
+fn verify_subset(what: &str, expected: &Option<Value>, actual: &Option<Value>) -> Result<()> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let actual = actual.clone().unwrap_or(Value::Null);
+    let mut diffs = Vec::new();
+    diff(expected, &actual, "", &mut diffs);
+    if diffs.is_empty() {
+        return Ok(());
+    }
+    Err(Error::step(
+        "verify",
+        format!(
+            "{what} do not match:\n  {}\nactual {what}:\n{}",
+            diffs.join("\n  "),
+            serde_json::to_string_pretty(&actual).unwrap_or_default()
+        ),
+    ))
+}
+
+fn diff(expected: &Value, actual: &Value, path: &str, out: &mut Vec<String>) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match a.get(k) {
+                    Some(av) => diff(ev, av, &p, out),
+                    None => out.push(format!("{p}: expected {ev}, missing")),
+                }
+            }
+        }
+        (e, a) if e == a => {}
+        (e, a) => out.push(format!(
+            "{}: expected {e}, got {a}",
+            if path.is_empty() { "(value)" } else { path }
+        )),
+    }
+}
+
+/// Replaces volatile claims by a marker so reports and snapshots are stable.
+pub fn redact(mut claims: Value) -> Value {
+    if let Some(map) = claims.as_object_mut() {
+        for key in VOLATILE_CLAIMS {
+            if map.contains_key(*key) {
+                map.insert((*key).to_string(), json!("[redacted]"));
+            }
+        }
+        if let Some(fed) = map
+            .get_mut("federated_claims")
+            .and_then(Value::as_object_mut)
+        {
+            if fed.contains_key("user_id") {
+                fed.insert("user_id".into(), json!("[redacted]"));
+            }
+        }
+    }
+    claims
+}
+
+/// Decoded (unverified) claims of a token, for evidence.
+pub fn evidence_claims(token: &str) -> String {
+    peek_claims(token)
+        .map(|c| serde_json::to_string_pretty(&c).unwrap_or_default())
+        .unwrap_or_else(|| "(not a JWT)".into())
+}

