@@ -175,10 +175,14 @@ impl Supervised {
     {
         let deadline = Instant::now() + timeout;
         loop {
+            // A probe may hang on a port someone else holds: bound it.
+            let ready_now = tokio::time::timeout(Duration::from_secs(2), ready())
+                .await
+                .unwrap_or(false);
             if let Some(status) = self.exited() {
                 return Err(self.start_error(format!("exited with {status} before {what}")));
             }
-            if ready().await {
+            if ready_now {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -247,7 +251,7 @@ fn watchdog_register(pgid: u32) {
 
 fn start_watchdog() -> Option<ChildStdin> {
     // Reads group ids until EOF (the harness is gone), then kills each group.
-    let script = r#"trap '' INT TERM HUP; g=""; while read p; do g="$g $p"; done; for p in $g; do kill -KILL -- "-$p" 2>/dev/null; done"#;
+    let script = r#"trap '' INT TERM HUP; g=""; while read p; do g="$g $p"; done; for p in $g; do kill -s KILL -- "-$p" 2>/dev/null; done"#;
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(script)

@@ -267,10 +267,10 @@ impl Stack<'_> {
                     report.claims =
                         Some(provider.verify(&http, program, id_token, &s.client).await?);
                 }
-                if let Some(access) = tokens["access_token"].as_str() {
-                    if s.expect.userinfo.is_some() {
-                        report.userinfo = Some(provider.userinfo(&http, program, access).await?);
-                    }
+                if let Some(access) = tokens["access_token"].as_str()
+                    && s.expect.userinfo.is_some()
+                {
+                    report.userinfo = Some(provider.userinfo(&http, program, access).await?);
                 }
                 verify_no_error(&s.expect, "the token endpoint issued tokens")?;
                 verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
@@ -520,10 +520,10 @@ impl Stack<'_> {
         }
         self.app = None;
         self.dex = None;
-        if let Some((name, _)) = self.realm.take() {
-            if !crate::process::keep_requested() {
-                let _ = self.run.keycloak.delete_realm(&name).await;
-            }
+        if let Some((name, _)) = self.realm.take()
+            && !crate::process::keep_requested()
+        {
+            let _ = self.run.keycloak.delete_realm(&name).await;
         }
     }
 }
@@ -704,10 +704,9 @@ pub fn redact(mut claims: Value) -> Value {
         if let Some(fed) = map
             .get_mut("federated_claims")
             .and_then(Value::as_object_mut)
+            && fed.contains_key("user_id")
         {
-            if fed.contains_key("user_id") {
-                fed.insert("user_id".into(), json!("[redacted]"));
-            }
+            fed.insert("user_id".into(), json!("[redacted]"));
         }
     }
     claims

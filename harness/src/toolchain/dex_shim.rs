@@ -106,18 +106,18 @@ fn add_fields(pb: &str) -> Result<String> {
                 .map(|(n, _)| *n);
         } else if line == "}" {
             current = None;
-        } else if let Some(name) = current {
-            if line.trim_start().starts_with("unknownFields") {
-                let fields = ADDED_FIELDS
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .expect("listed")
-                    .1;
-                out.push_str("\t// added by oidc-harness (compile-only, see dex_shim.rs)\n\t");
-                out.push_str(fields);
-                out.push('\n');
-                done.push(name);
-            }
+        } else if let Some(name) = current
+            && line.trim_start().starts_with("unknownFields")
+        {
+            let fields = ADDED_FIELDS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .expect("listed")
+                .1;
+            out.push_str("\t// added by oidc-harness (compile-only, see dex_shim.rs)\n\t");
+            out.push_str(fields);
+            out.push('\n');
+            done.push(name);
         }
         out.push_str(line);
         out.push('\n');

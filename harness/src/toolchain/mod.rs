@@ -61,6 +61,10 @@ pub fn ensure() -> Result<Programs> {
         .context(|| format!("creating the cache {}", cache.display()))?;
     // One installer at a time per cache: parallel test processes wait here.
     let _lock = lock(&cache.join(".lock"))?;
+    preflight(
+        &cache,
+        std::env::var_os("PATH").unwrap_or_default().as_os_str(),
+    )?;
     let java = java::ensure(&cache)?;
     let keycloak = keycloak::ensure(&cache, &java.home)?;
     let mut built = Vec::new();
@@ -76,6 +80,40 @@ pub fn ensure() -> Result<Programs> {
         chromium,
         chromedriver,
     })
+}
+
+/// Names, in one message, every tool that installing what is missing needs and
+/// the machine lacks, before any long step starts.
+pub fn preflight(cache: &Path, path: &std::ffi::OsStr) -> Result<()> {
+    let has = |tool: &str| std::env::split_paths(path).any(|d| d.join(tool).is_file());
+    let mut missing = Vec::new();
+    if !keycloak::is_built(cache) {
+        if !keycloak::zip_cached() && !has("mvn") {
+            missing.push("mvn (fetches Keycloak from Maven Central): apt-get install maven");
+        }
+        if !has("python3") {
+            missing.push("python3 (unpacks the Keycloak zip): apt-get install python3");
+        }
+    }
+    if versions::GO_PROGRAMS
+        .iter()
+        .any(|p| !go::binary_path(cache, p).exists())
+        && !has("go")
+    {
+        missing.push("go 1.25+ (builds Dex from the Go module proxy): https://go.dev/doc/install or apt-get install golang-go");
+    }
+    let browser_or_installer =
+        (has("chromium") && has("chromedriver")) || (is_root() && has("apt-get"));
+    if !browser_or_installer {
+        missing.push("chromium + chromedriver: as root, apt-get install chromium chromium-driver");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::toolchain(
+        "setup",
+        format!("missing prerequisites:\n  - {}", missing.join("\n  - ")),
+    ))
 }
 
 /// What `setup --list` prints: every program, its pinned version and its path.

@@ -1,0 +1,5 @@
+//! The library's integration tests: how the harness behaves when the machine or
+//! a program misbehaves. Each runs the real programs from the cache.
+
+mod bad_input;
+mod supervision;

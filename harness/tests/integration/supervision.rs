@@ -1,0 +1,75 @@
+//! Nothing outlives the harness: after `kill -9` of a running `oidc-harness
+//! run`, no Keycloak, Dex, chromedriver or Chromium of that run remains.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Pids whose command line mentions `marker`.
+fn processes_mentioning(marker: &str) -> Vec<(i32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(marker) {
+            found.push((pid, cmdline));
+        }
+    }
+    found
+}
+
+fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cond()
+}
+
+#[test]
+fn kill_9_of_a_running_harness_leaves_no_process() {
+    let out = tempfile::tempdir().unwrap();
+    let marker = out.path().display().to_string();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut harness = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
+        .args(["run", "--scenarios"])
+        .arg(&scenarios)
+        .env("OIDC_HARNESS_OUT", out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the run has Keycloak, Dex and a Chromium up: the busiest moment.
+    let busy = wait_for(Duration::from_secs(600), || {
+        let procs = processes_mentioning(&marker);
+        let has = |what: &str| procs.iter().any(|(_, c)| c.contains(what));
+        has("keycloak") && has("dex.yaml") && has("chromium-profile")
+    });
+    assert!(
+        busy,
+        "the run never had keycloak, dex and chromium up at once: {:?}",
+        processes_mentioning(&marker)
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(harness.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    harness.wait().unwrap();
+    let clean = wait_for(Duration::from_secs(15), || {
+        processes_mentioning(&marker).is_empty()
+    });
+    assert!(
+        clean,
+        "left running after kill -9: {:#?}",
+        processes_mentioning(&marker)
+    );
+}
