@@ -76,6 +76,25 @@ fn json_fields(line: &str) -> Option<BTreeMap<String, String>> {
     )
 }
 
+/// The log with every logfmt line's values unquoted and unescaped, so a
+/// message reads as Dex meant it: `err=missing "email_verified" claim`.
+pub fn decoded(log: &str) -> String {
+    log.lines()
+        .map(|line| {
+            if line.trim_start().starts_with('{') {
+                return line.to_string();
+            }
+            logfmt(line)
+                .into_iter()
+                .filter(|(k, _)| k != "time" && k != "request_id")
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// `key=value key="quoted value"` pairs; quotes use Go's escaping.
 pub fn logfmt(line: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -147,6 +166,15 @@ mod tests {
         check(
             r#"{"time":"t","level":"INFO","msg":"login successful","connector_id":"keycloak","groups":["a","b"]}"#,
             &["a", "b"],
+        );
+    }
+
+    #[test]
+    fn decoded_lines_read_as_dex_meant_them() {
+        let line = r#"time=t level=ERROR msg="failed to authenticate" err="missing \"email_verified\" claim" request_id=x"#;
+        assert_eq!(
+            decoded(line),
+            r#"err=missing "email_verified" claim level=ERROR msg=failed to authenticate"#
         );
     }
 

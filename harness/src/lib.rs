@@ -4,6 +4,7 @@
 
 pub mod components;
 pub mod dexlog;
+pub mod diagnose;
 pub mod error;
 pub mod oidc;
 pub mod process;

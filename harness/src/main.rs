@@ -125,6 +125,9 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
                     };
                     println!("     {} ({:.1}s) {}", step.step, step.seconds, what);
                 }
+                for d in &report.diagnoses {
+                    println!("     diagnosis: [{}] {}", d.id, d.title);
+                }
                 for finding in &report.findings {
                     println!("     finding: {finding}");
                 }

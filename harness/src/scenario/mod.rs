@@ -64,6 +64,32 @@ pub struct Scenario {
     /// Each step is a map with one key, the verb.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     pub steps: Vec<Step>,
+    /// Misconfigurations of this setup, each reproduced as its own case.
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+}
+
+/// One misconfiguration: the scenario with `patch` applied, its own steps
+/// (when the symptom shows in other steps than the base ones) and the
+/// diagnosis the harness must name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Third part of the test name.
+    pub name: String,
+    pub description: String,
+    /// RFC 6902 operations on the scenario document. The realm is inlined
+    /// first, so `/keycloak/realm/clients/0/...` reaches into the export.
+    #[serde(default)]
+    pub patch: Vec<Value>,
+    /// Replaces the scenario's steps.
+    #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
+    pub steps: Option<Vec<Step>>,
+    /// The id (from the diagnose catalogue) the harness must name.
+    pub diagnosis: String,
+    /// What running it showed about the guide or the programs.
+    #[serde(default)]
+    pub findings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -170,6 +196,12 @@ pub struct Expect {
     /// preferred_username, email, groups).
     #[serde(default)]
     pub dex_login: Option<Value>,
+    /// Text on the page where the browser ended (an error page).
+    #[serde(default)]
+    pub page_text: Option<String>,
+    /// Text in Dex's log during the step (values decoded, so quotes read plainly).
+    #[serde(default)]
+    pub dex_log: Option<String>,
 }
 
 /// A scenario file: validated, with its raw (unrendered) content kept for
@@ -183,12 +215,62 @@ pub struct ScenarioFile {
     pub raw: Value,
 }
 
-/// One test: a scenario file (and later, one of its variants).
+/// One test: a scenario file as written, or one of its variants.
 #[derive(Debug, Clone)]
 pub struct Case {
     /// `<guide>/<scenario>/<variant>`, `base` for the scenario as written.
     pub name: String,
     pub file: ScenarioFile,
+    pub variant: Option<Variant>,
+}
+
+impl Case {
+    /// The scenario document of this case, unrendered: the realm inlined,
+    /// the variant's patch applied and its steps in place.
+    pub fn document(&self) -> Result<Value> {
+        let mut doc = self.file.raw.clone();
+        if let Some(realm) = self.file.realm_source()? {
+            doc["keycloak"]["realm"] = realm;
+        }
+        if let Some(map) = doc.as_object_mut() {
+            map.remove("variants");
+        }
+        let Some(variant) = &self.variant else {
+            return Ok(doc);
+        };
+        let ops: json_patch::Patch = serde_json::from_value(Value::Array(variant.patch.clone()))
+            .map_err(|e| {
+                self.input_error(format!(
+                    "variant `{}`: not an RFC 6902 patch: {e}",
+                    variant.name
+                ))
+            })?;
+        json_patch::patch(&mut doc, &ops).map_err(|e| {
+            self.input_error(format!(
+                "variant `{}`: patch does not apply: {e}",
+                variant.name
+            ))
+        })?;
+        if let Some(steps) = self.file.raw["variants"]
+            .as_array()
+            .and_then(|vs| vs.iter().find(|v| v["name"] == variant.name.as_str()))
+            .and_then(|v| v.get("steps"))
+        {
+            doc["steps"] = steps.clone();
+        }
+        // The base scenario's findings belong to the base case.
+        doc["findings"] = serde_json::json!(variant.findings);
+        Ok(doc)
+    }
+
+    fn input_error(&self, message: String) -> Error {
+        Error::Input {
+            file: self.file.path.clone(),
+            line: 0,
+            column: 0,
+            message,
+        }
+    }
 }
 
 impl ScenarioFile {
@@ -210,10 +292,17 @@ impl ScenarioFile {
     }
 
     pub fn cases(&self) -> Vec<Case> {
-        vec![Case {
+        let base = Case {
             name: format!("{}/{}/base", self.scenario.guide, self.name),
             file: self.clone(),
-        }]
+            variant: None,
+        };
+        let variants = self.scenario.variants.iter().map(|v| Case {
+            name: format!("{}/{}/{}", self.scenario.guide, self.name, v.name),
+            file: self.clone(),
+            variant: Some(v.clone()),
+        });
+        std::iter::once(base).chain(variants).collect()
     }
 
     /// The realm representation, read from its file when given as a path.
@@ -304,7 +393,7 @@ mod tests {
     fn unknown_key_names_location_and_valid_keys() {
         check_error(
             "guide: g\nsource: s\ndescription: d\nstepz: []\n",
-            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `steps`",
+            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `steps`, `variants`",
         );
     }
 

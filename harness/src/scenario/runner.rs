@@ -1,8 +1,11 @@
 //! Runs one case: creates its realm, starts its Dex, app and browser, does each
-//! step (`do_*`) and checks what came out (`verify_*`). A failed step carries
-//! the evidence: decoded claims, the page the browser ended on (URL, text,
-//! screenshot), and the last lines of the Dex and Keycloak logs.
+//! step (`do_*`), checks what came out (`verify_*`), then names the known
+//! misconfigurations the evidence matches and checks them against the case's
+//! expected diagnosis. A failed step carries the evidence: decoded claims, the
+//! page the browser ended on (URL, text, screenshot), and the last lines of the
+//! Dex and Keycloak logs.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -12,12 +15,13 @@ use serde_json::{Value, json};
 use super::template::{Renderer, Values};
 use super::{At, BrowserLogin, Case, Expect, PasswordGrant, Scenario, Step};
 use crate::components::app::{App, AppPlan, Registration, SignIn};
-use crate::components::browser::{Browser, PageEvidence};
+use crate::components::browser::{Browser, PageEvidence, truncate};
 use crate::components::dex::{Dex, DexPlan};
 use crate::components::keycloak;
 use crate::dexlog::{self, LoginLine};
+use crate::diagnose::{self, Diagnosis, Observed};
 use crate::error::{Error, IoContext, Result};
-use crate::oidc::{Provider, TokenAnswer, peek_claims, random_token};
+use crate::oidc::{Provider, TokenAnswer, random_token};
 use crate::run::{Run, out_dir};
 
 /// Claims whose values change every run: redacted in reports and snapshots.
@@ -41,6 +45,7 @@ pub struct CaseReport {
     pub dir: PathBuf,
     pub findings: Vec<String>,
     pub steps: Vec<StepReport>,
+    pub diagnoses: Vec<Diagnosis>,
     pub seconds: f64,
 }
 
@@ -49,7 +54,7 @@ pub struct CaseReport {
 pub struct StepReport {
     pub step: String,
     pub seconds: f64,
-    /// The OAuth error the server answered, if it refused.
+    /// The error the chain answered, if it refused (OAuth code or page text).
     pub error: Option<String>,
     /// Verified ID token claims, volatile fields redacted.
     pub claims: Option<Value>,
@@ -59,7 +64,7 @@ pub struct StepReport {
     pub page: Option<PageEvidence>,
 }
 
-/// Everything a case started; dropped (and so stopped) when the case ends.
+/// Everything a case started; stopped when the case ends.
 struct Stack<'r> {
     run: &'r Run,
     dir: PathBuf,
@@ -68,6 +73,7 @@ struct Stack<'r> {
     dex: Option<Dex>,
     app: Option<App>,
     browser: Option<Browser>,
+    observed: Observed,
 }
 
 pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
@@ -99,9 +105,9 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     values
         .tls
         .insert("ca_file".into(), run.ca.cert_file().display().to_string());
-    let renderer = Renderer::new(&values);
     let file = case.file.path.display().to_string();
-    let scenario: Scenario = serde_json::from_value(renderer.render(&case.file.raw, &file)?)
+    let document = Renderer::new(&values).render(&case.document()?, &file)?;
+    let scenario: Scenario = serde_json::from_value(document)
         .map_err(|e| Error::step("scenario", format!("{file}: {e}")))?;
 
     let mut stack = Stack {
@@ -112,17 +118,29 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         dex: None,
         app: None,
         browser: None,
+        observed: Observed::default(),
     };
-    let result = stack
-        .run(case, &renderer, realm_name, dex_plan, app_plan)
-        .await;
+    let result = stack.run(realm_name, dex_plan, app_plan).await;
+    let diagnoses = diagnose::diagnose(
+        &diagnose::Config {
+            realm: stack.realm.as_ref().map(|(_, r)| r),
+            dex: scenario.dex.as_ref().map(|d| &d.config),
+        },
+        &stack.observed,
+    );
+    let verdict = match &result {
+        Ok(_) => stack.verify_diagnosis(case, &diagnoses).await,
+        Err(_) => Ok(()),
+    };
     stack.teardown().await;
     let steps = result?;
+    verdict?;
     let report = CaseReport {
         name: case.name.clone(),
         dir: dir.clone(),
         findings: scenario.findings.clone(),
         steps,
+        diagnoses,
         seconds: started.elapsed().as_secs_f64(),
     };
     let json = serde_json::to_string_pretty(&report).expect("serialisable");
@@ -134,38 +152,32 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
 impl Stack<'_> {
     async fn run(
         &mut self,
-        case: &Case,
-        renderer: &Renderer,
         realm_name: String,
         dex_plan: DexPlan,
         app_plan: AppPlan,
     ) -> Result<Vec<StepReport>> {
         let run = self.run;
-        if let Some(rep) = case.file.realm_source()? {
-            let rep = keycloak::renamed(renderer.render(&rep, "keycloak.realm")?, &realm_name);
+        if let Some(spec) = &self.scenario.keycloak {
+            let rep = keycloak::renamed(spec.realm.clone(), &realm_name);
             run.keycloak.create_realm(rep.clone()).await?;
             self.realm = Some((realm_name, rep));
         }
         if let Some(dex) = &self.scenario.dex {
-            let started = Instant::now();
-            self.dex = Some(
-                Dex::start(
-                    &run.programs.dex,
-                    &run.ca,
-                    dex_plan,
-                    dex.config.clone(),
-                    &self.dir,
-                )
-                .await?,
-            );
-            tracing::info!("dex ready in {:.1}s", started.elapsed().as_secs_f64());
+            let dex = Dex::start(
+                &run.programs.dex,
+                &run.ca,
+                dex_plan,
+                dex.config.clone(),
+                &self.dir,
+            )
+            .await?;
+            self.dex = Some(dex);
         }
         if let (Some(app), Some(dex)) = (&self.scenario.app, &self.dex) {
             let http = run.ca.http_client()?;
-            let provider = Provider::discover(&http, "dex", dex.issuer()).await?;
             let reg = Registration {
                 program: "dex".into(),
-                provider,
+                provider: Provider::discover(&http, "dex", dex.issuer()).await?,
                 client_id: app.client_id.clone(),
                 client_secret: app.client_secret.clone(),
                 scopes: app.scopes.clone(),
@@ -196,6 +208,42 @@ impl Stack<'_> {
             }
         }
         Ok(reports)
+    }
+
+    /// The case's expected diagnosis must be named; the base case none.
+    async fn verify_diagnosis(&self, case: &Case, found: &[Diagnosis]) -> Result<()> {
+        let ids: Vec<&str> = found.iter().map(|d| d.id).collect();
+        let wanted = case
+            .variant
+            .as_ref()
+            .map(|v| v.diagnosis.as_str())
+            .filter(|d| *d != "none");
+        // The catalogue is ordered most specific first: the expected cause must
+        // come first; a consequence it also explains may follow.
+        let ok = match wanted {
+            Some(id) => ids.first() == Some(&id),
+            None => ids.is_empty(),
+        };
+        if ok {
+            return Ok(());
+        }
+        let shown: Vec<String> = found.iter().map(|d| d.to_string()).collect();
+        let e = Error::step(
+            "diagnose",
+            format!(
+                "expected diagnosis {}, the harness named {}\n{}",
+                wanted
+                    .map(|w| format!("`{w}`"))
+                    .unwrap_or_else(|| "none".into()),
+                if ids.is_empty() {
+                    "none".to_string()
+                } else {
+                    format!("{ids:?}")
+                },
+                shown.join("\n")
+            ),
+        );
+        Err(self.with_evidence("diagnose", e).await)
     }
 
     fn password_of(&self, user: &str, given: &Option<String>) -> Result<String> {
@@ -235,18 +283,14 @@ impl Stack<'_> {
         let program = program_name(s.at);
         let provider = Provider::discover(&http, program, &self.issuer(s.at)?).await?;
         let password = self.password_of(&s.user, &s.password)?;
+        let form = [
+            ("grant_type", "password"),
+            ("username", s.user.as_str()),
+            ("password", password.as_str()),
+            ("scope", s.scope.as_str()),
+        ];
         let answer = provider
-            .token(
-                &http,
-                program,
-                (&s.client, &s.client_secret),
-                &[
-                    ("grant_type", "password"),
-                    ("username", &s.user),
-                    ("password", &password),
-                    ("scope", &s.scope),
-                ],
-            )
+            .token(&http, program, (&s.client, &s.client_secret), &form)
             .await?;
         let mut report = StepReport::default();
         match answer {
@@ -263,6 +307,7 @@ impl Stack<'_> {
                 )?;
             }
             TokenAnswer::Tokens(tokens) => {
+                verify_no_error(&s.expect, "the token endpoint issued tokens")?;
                 if let Some(id_token) = tokens["id_token"].as_str() {
                     report.claims =
                         Some(provider.verify(&http, program, id_token, &s.client).await?);
@@ -272,7 +317,6 @@ impl Stack<'_> {
                 {
                     report.userinfo = Some(provider.userinfo(&http, program, access).await?);
                 }
-                verify_no_error(&s.expect, "the token endpoint issued tokens")?;
                 verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
                 verify_subset("userinfo", &s.expect.userinfo, &report.userinfo)?;
                 report.claims = report.claims.map(redact);
@@ -281,25 +325,22 @@ impl Stack<'_> {
         Ok(report)
     }
 
-    async fn browser(&mut self) -> Result<&Browser> {
-        if self.browser.is_none() {
-            let p = &self.run.programs;
-            let mut spki = vec![self.run.ca.spki_sha256()?];
-            if let Some(dex) = &self.dex {
-                spki.push(dex.cert.spki_sha256.clone());
-            }
-            self.browser =
-                Some(Browser::start(&p.chromium, &p.chromedriver, &spki, &self.dir).await?);
+    /// A fresh browser: no SSO cookie of a previous user.
+    async fn fresh_browser(&mut self) -> Result<&Browser> {
+        if let Some(old) = self.browser.take() {
+            old.close().await;
         }
-        Ok(self.browser.as_ref().expect("just started"))
+        let p = &self.run.programs;
+        let mut spki = vec![self.run.ca.spki_sha256()?];
+        if let Some(dex) = &self.dex {
+            spki.push(dex.cert.spki_sha256.clone());
+        }
+        let browser = Browser::start(&p.chromium, &p.chromedriver, &spki, &self.dir).await?;
+        Ok(self.browser.insert(browser))
     }
 
     async fn do_browser_login(&mut self, s: &BrowserLogin) -> Result<StepReport> {
         let password = self.password_of(&s.user, &s.password)?;
-        // Each sign-in gets a fresh browser: no SSO cookie of the previous user.
-        if let Some(old) = self.browser.take() {
-            old.close().await;
-        }
         match s.at {
             At::Dex => self.login_through_dex(s, &password).await,
             At::Keycloak => self.login_at_keycloak(s, &password).await,
@@ -313,13 +354,14 @@ impl Stack<'_> {
             .as_ref()
             .ok_or_else(|| Error::step("browser_login", "the scenario has no app"))?;
         let (login, done) = (app.login_url(), app.redirect_uri());
-        let dex_log_before = self
+        let dex = self
             .dex
             .as_ref()
-            .map(|d| dexlog::logins(&d.log_text()).len())
-            .unwrap_or(0);
-        let browser = self.browser().await?;
-        sign_in(
+            .ok_or_else(|| Error::step("browser_login", "the scenario has no dex"))?;
+        let (logins_before, log_offset) =
+            (dexlog::logins(&dex.log_text()).len(), dex.log_text().len());
+        let browser = self.fresh_browser().await?;
+        let end = sign_in(
             browser,
             &login,
             &done,
@@ -329,8 +371,32 @@ impl Stack<'_> {
         )
         .await?;
         let page = browser.evidence("signed-in").await;
-        let app = self.app.as_ref().expect("checked above");
-        let result = app
+        self.observed.pages.push(page.text.clone());
+        let dex = self.dex.as_ref().expect("checked above");
+        let mut report = StepReport {
+            page: Some(page.clone()),
+            snapshot: s.snapshot.clone(),
+            ..Default::default()
+        };
+        if let SignInEnd::Stopped { url, reason } = end {
+            let dex_log = settle_log(dex, log_offset).await;
+            self.observed.dex_log.push_str(&dex_log);
+            if s.expect.page_text.is_none() && s.expect.dex_log.is_none() {
+                return Err(Error::step("sign-in", format!("{reason} at {url}")));
+            }
+            verify_contains(
+                "the page the browser ended on",
+                &s.expect.page_text,
+                &page.text,
+            )?;
+            verify_contains("Dex's log", &s.expect.dex_log, &dex_log)?;
+            report.error = Some(line_with(&page.text, &s.expect.page_text));
+            return Ok(report);
+        }
+        let result = self
+            .app
+            .as_ref()
+            .expect("checked above")
             .next_result(Duration::from_secs(20))
             .await
             .ok_or_else(|| {
@@ -339,11 +405,12 @@ impl Stack<'_> {
                     "the app's callback was reached but gave no result",
                 )
             })?;
-        let mut report = StepReport {
-            page: Some(page),
-            snapshot: s.snapshot.clone(),
-            ..Default::default()
-        };
+        report.dex_login = wait_login_line(dex, logins_before).await;
+        let dex_log = settle_log(dex, log_offset).await;
+        self.observed.dex_log.push_str(&dex_log);
+        self.observed.dex_logins.extend(report.dex_login.clone());
+        verify_contains("Dex's log", &s.expect.dex_log, &dex_log)?;
+        verify_contains("the app's page", &s.expect.page_text, &page.text)?;
         match result {
             SignIn::Failed { error } => {
                 report.error = Some(error.clone());
@@ -353,11 +420,9 @@ impl Stack<'_> {
             }
             SignIn::Tokens { claims, .. } => {
                 verify_no_error(&s.expect, "the sign-in succeeded")?;
+                self.observed.dex_claims.push(claims.clone());
                 report.claims = Some(claims);
             }
-        }
-        if let Some(dex) = &self.dex {
-            report.dex_login = wait_login_line(dex, dex_log_before).await;
         }
         verify_subset("ID token claims (Dex)", &s.expect.claims, &report.claims)?;
         let dex_line = report
@@ -387,14 +452,11 @@ impl Stack<'_> {
                 Error::step("browser_login", format!("`at: keycloak` needs `{what}`"))
             })
         };
-        let (client, secret, redirect) = (
-            need(&s.client, "client")?,
-            need(&s.client_secret, "client_secret")?,
-            need(&s.redirect_uri, "redirect_uri")?,
-        );
+        let client = need(&s.client, "client")?;
+        let secret = need(&s.client_secret, "client_secret")?;
+        let redirect = need(&s.redirect_uri, "redirect_uri")?;
         let http = self.run.ca.http_client()?;
         let provider = Provider::discover(&http, "keycloak", &self.issuer(At::Keycloak)?).await?;
-        let state = random_token(16);
         let mut url = url::Url::parse(&provider.authorization_endpoint)
             .map_err(|e| Error::step("authorize", e.to_string()))?;
         url.query_pairs_mut()
@@ -402,48 +464,58 @@ impl Stack<'_> {
             .append_pair("client_id", &client)
             .append_pair("redirect_uri", &redirect)
             .append_pair("scope", s.scope.as_deref().unwrap_or("openid"))
-            .append_pair("state", &state);
-        let browser = self.browser().await?;
+            .append_pair("state", &random_token(16));
+        let browser = self.fresh_browser().await?;
         // The browser lands on the client's redirect URI (Dex's callback here);
         // the code is read from the address bar before anything redeems it.
-        let landed = sign_in(browser, url.as_str(), &redirect, &s.user, password, None).await?;
-        let page = browser.evidence("keycloak-code").await;
-        let landed =
-            url::Url::parse(&landed).map_err(|e| Error::step("callback", e.to_string()))?;
-        let query: std::collections::HashMap<_, _> = landed.query_pairs().into_owned().collect();
+        let end = sign_in(browser, url.as_str(), &redirect, &s.user, password, None).await?;
+        let page = browser.evidence("keycloak").await;
+        self.observed.pages.push(page.text.clone());
         let mut report = StepReport {
-            page: Some(page),
+            page: Some(page.clone()),
             snapshot: s.snapshot.clone(),
             ..Default::default()
         };
+        let landed = match end {
+            SignInEnd::Reached(url) => url,
+            SignInEnd::Stopped { url, reason } => {
+                if s.expect.page_text.is_none() {
+                    return Err(Error::step("sign-in", format!("{reason} at {url}")));
+                }
+                verify_contains(
+                    "the page the browser ended on",
+                    &s.expect.page_text,
+                    &page.text,
+                )?;
+                report.error = Some(line_with(&page.text, &s.expect.page_text));
+                return Ok(report);
+            }
+        };
+        let landed =
+            url::Url::parse(&landed).map_err(|e| Error::step("callback", e.to_string()))?;
+        let query: HashMap<_, _> = landed.query_pairs().into_owned().collect();
         if let Some(error) = query.get("error") {
             report.error = Some(error.clone());
-            verify_error(
-                &s.expect,
-                &format!(
-                    "{error}: {}",
-                    query.get("error_description").cloned().unwrap_or_default()
-                ),
-                error,
-            )?;
+            let shown = format!(
+                "{error}: {}",
+                query.get("error_description").cloned().unwrap_or_default()
+            );
+            self.observed.pages.push(shown.clone());
+            verify_error(&s.expect, &shown, error)?;
             return Ok(report);
         }
         let code = query
             .get("code")
             .ok_or_else(|| Error::step("callback", format!("no code in {landed}")))?;
-        let answer = provider
-            .token(
-                &http,
-                "keycloak",
-                (&client, &secret),
-                &[
-                    ("grant_type", "authorization_code"),
-                    ("code", code),
-                    ("redirect_uri", &redirect),
-                ],
-            )
-            .await?;
-        let tokens = match answer {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect.as_str()),
+        ];
+        let tokens = match provider
+            .token(&http, "keycloak", (&client, &secret), &form)
+            .await?
+        {
             TokenAnswer::Tokens(t) => t,
             TokenAnswer::Refused {
                 status,
@@ -469,6 +541,7 @@ impl Stack<'_> {
         }
         let access = tokens["access_token"].as_str().unwrap_or_default();
         report.userinfo = Some(provider.userinfo(&http, "keycloak", access).await?);
+        self.observed.keycloak_userinfo = report.userinfo.clone();
         verify_subset(
             "ID token claims (Keycloak)",
             &s.expect.claims,
@@ -535,12 +608,20 @@ fn program_name(at: At) -> &'static str {
     }
 }
 
+/// Where a browser sign-in ended.
+#[derive(Debug, Clone)]
+pub enum SignInEnd {
+    /// The expected redirect target (the app's callback), at this URL.
+    Reached(String),
+    /// A page it could not go past (an error page, or a form shown again).
+    Stopped { url: String, reason: String },
+}
+
 /// Dex's "Grant Access" button (its approval page).
 const APPROVE: &str = "form:has(input[name='approval'][value='approve']) button[type='submit']";
 
 /// Drives the login pages until the browser reaches `done` (a URL prefix):
 /// Dex's connector choice, Keycloak's and Dex's login forms, Dex's approval.
-/// Returns the URL reached.
 pub async fn sign_in(
     browser: &Browser,
     start: &str,
@@ -548,29 +629,32 @@ pub async fn sign_in(
     user: &str,
     password: &str,
     connector: Option<&str>,
-) -> Result<String> {
+) -> Result<SignInEnd> {
     browser.goto(start).await?;
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut actions = 0;
     loop {
         let url = browser.url().await;
         if url.starts_with(done) {
-            return Ok(url);
+            return Ok(SignInEnd::Reached(url));
         }
+        let stopped = |reason: &str| {
+            Ok(SignInEnd::Stopped {
+                url: url.clone(),
+                reason: reason.into(),
+            })
+        };
         if Instant::now() > deadline || actions > 12 {
-            return Err(Error::step(
-                "sign-in",
-                format!("did not reach {done} (stuck at {url})"),
-            ));
+            return stopped("the sign-in went round in circles");
         }
         let acted = if browser.find("#kc-form-login").await.is_some() {
-            if browser
-                .find("#input-error, .kc-feedback-text, #input-error-username")
-                .await
-                .is_some()
-                && actions > 0
+            if actions > 0
+                && browser
+                    .find("#input-error, #input-error-username, .kc-feedback-text")
+                    .await
+                    .is_some()
             {
-                return Err(Error::step("sign-in", "Keycloak refused the credentials"));
+                return stopped("Keycloak showed its login form again, with an error");
             }
             browser.fill("#username", user).await?;
             browser.fill("#password", password).await?;
@@ -604,11 +688,8 @@ pub async fn sign_in(
         if acted {
             actions += 1;
             browser.wait_navigation(&url, Duration::from_secs(20)).await;
-        } else if !browser.wait_navigation(&url, Duration::from_secs(5)).await {
-            return Err(Error::step(
-                "sign-in",
-                format!("no login form, connector link or approval button at {url}"),
-            ));
+        } else if !browser.wait_navigation(&url, Duration::from_secs(3)).await {
+            return stopped("no login form, connector link or approval button");
         }
     }
 }
@@ -624,6 +705,46 @@ async fn wait_login_line(dex: &Dex, before: usize) -> Option<LoginLine> {
             return None;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Dex's log after `offset`, once it has stopped growing for a moment.
+async fn settle_log(dex: &Dex, offset: usize) -> String {
+    let mut last = dex.log_text().len();
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = dex.log_text().len();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    dexlog::decoded(dex.log_text().get(offset..).unwrap_or_default())
+}
+
+/// The page line holding the expected text, else the page's first line.
+fn line_with(text: &str, wanted: &Option<String>) -> String {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let found = match wanted {
+        Some(w) => text.lines().map(str::trim).find(|l| l.contains(w.as_str())),
+        None => None,
+    };
+    found
+        .or_else(|| lines.next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn verify_contains(what: &str, wanted: &Option<String>, text: &str) -> Result<()> {
+    match wanted {
+        Some(w) if !text.contains(w.as_str()) => Err(Error::step(
+            "verify",
+            format!(
+                "expected {what} to contain `{w}`; it has:\n{}",
+                truncate(text, 2000)
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -710,11 +831,4 @@ pub fn redact(mut claims: Value) -> Value {
         }
     }
     claims
-}
-
-/// Decoded (unverified) claims of a token, for evidence.
-pub fn evidence_claims(token: &str) -> String {
-    peek_claims(token)
-        .map(|c| serde_json::to_string_pretty(&c).unwrap_or_default())
-        .unwrap_or_else(|| "(not a JWT)".into())
 }
