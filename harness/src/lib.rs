@@ -3,6 +3,7 @@
 //! what comes out. See ARCHITECTURE.md for the code map.
 
 pub mod components;
+pub mod dexcheck;
 pub mod dexlog;
 pub mod diagnose;
 pub mod error;

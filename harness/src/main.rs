@@ -34,6 +34,19 @@ enum Command {
         #[arg(long)]
         scenarios: Option<PathBuf>,
     },
+    /// Run your own realm export and Dex config through the real chain and
+    /// name what is wrong: what each hop gave, where the groups were lost, why.
+    Diagnose {
+        /// Keycloak realm export (JSON, as `kc.sh export` writes it).
+        #[arg(long)]
+        realm: PathBuf,
+        /// Dex config file (YAML).
+        #[arg(long)]
+        dex_config: PathBuf,
+        /// USER:PASSWORD to sign in as (default: users of the export with a plain password).
+        #[arg(long = "user")]
+        users: Vec<String>,
+    },
     /// Install the pinned real programs (done implicitly by `run`).
     Setup {
         /// Print programs, versions and paths.
@@ -85,6 +98,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { filter, scenarios } => run(filter, scenarios_dir(scenarios)).await,
+        Command::Diagnose {
+            realm,
+            dex_config,
+            users,
+        } => diagnose(&realm, &dex_config, &users).await,
     }
 }
 
@@ -125,6 +143,9 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
                     };
                     println!("     {} ({:.1}s) {}", step.step, step.seconds, what);
                 }
+                for p in &report.predictions {
+                    println!("     predicted: {p}");
+                }
                 for d in &report.diagnoses {
                     println!("     diagnosis: [{}] {}", d.id, d.title);
                 }
@@ -148,6 +169,97 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+async fn diagnose(
+    realm: &std::path::Path,
+    dex: &std::path::Path,
+    users: &[String],
+) -> anyhow::Result<ExitCode> {
+    let logins = users
+        .iter()
+        .map(|u| {
+            let (user, password) = u
+                .split_once(':')
+                .ok_or_else(|| anyhow::anyhow!("--user takes USER:PASSWORD, got `{u}`"))?;
+            Ok(scenario::userfiles::Login {
+                user: user.into(),
+                password: password.into(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let case = scenario::userfiles::case(realm, dex, &logins)?;
+    eprintln!("starting Keycloak, Dex and Chromium with your configuration…");
+    let run = Run::join(Owner::ThisProcess).await?;
+    let report = runner::run_case(&run, &case).await?;
+    for p in &report.predictions {
+        println!("static check: {p}");
+    }
+    for pair in report.steps.chunks(2) {
+        let [keycloak, dex] = pair else { continue };
+        let user = keycloak.step.rsplit(" as ").next().unwrap_or("?");
+        println!("\n{user}");
+        let at_keycloak =
+            groups_in(keycloak.userinfo.as_ref()).or(groups_in(keycloak.claims.as_ref()));
+        match (&keycloak.error, &at_keycloak) {
+            (Some(e), _) => println!("  hop 1  Keycloak: sign-in ended on: {e}"),
+            (None, Some((claim, g))) => {
+                println!("  hop 1  Keycloak: {claim}={g:?} (userinfo/ID token)")
+            }
+            (None, None) => {
+                println!("  hop 1  Keycloak: signed in; no group claim in userinfo or ID token")
+            }
+        }
+        let at_dex = dex.dex_login.as_ref().map(|l| l.groups.clone());
+        match (&dex.error, &at_dex) {
+            (Some(e), _) => println!("  hop 2  Dex:      sign-in ended on: {e}"),
+            (None, Some(g)) => println!(
+                "  hop 2  Dex:      login successful, groups={g:?}; ID token groups={}",
+                dex.claims
+                    .as_ref()
+                    .map(|c| c["groups"].to_string())
+                    .unwrap_or_default()
+            ),
+            (None, None) => println!("  hop 2  Dex:      no `login successful` line"),
+        }
+        println!("  hop 3  Kubernetes: not checked (no apiserver configuration given)");
+        let lost = match (&at_keycloak, &at_dex) {
+            (None, _) if keycloak.error.is_none() => Some("at Keycloak: it sent no group claim"),
+            (Some(_), Some(g)) if g.is_empty() => Some("between Keycloak and Dex"),
+            (_, None) if dex.error.is_some() => Some("the sign-in through Dex failed"),
+            _ => None,
+        };
+        match lost {
+            Some(where_) => println!("  first hop where something was lost: {where_}"),
+            None => println!("  groups arrived at Dex"),
+        }
+    }
+    if report.diagnoses.is_empty() {
+        println!("\nno known misconfiguration matched");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("\ndiagnosis:");
+    for d in &report.diagnoses {
+        println!("{d}");
+    }
+    println!("\nevidence and logs: {}", report.dir.display());
+    Ok(ExitCode::from(2))
+}
+
+/// The first claim whose name mentions groups, with its values.
+fn groups_in(claims: Option<&serde_json::Value>) -> Option<(String, Vec<String>)> {
+    let map = claims?.as_object()?;
+    map.iter()
+        .find(|(k, v)| k.contains("group") && v.is_array())
+        .map(|(k, v)| {
+            let groups = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|g| g.as_str().map(String::from))
+                .collect();
+            (k.clone(), groups)
+        })
 }
 
 /// `--scenarios`, else `./scenarios`, else the ones this binary was built with.

@@ -44,8 +44,16 @@ pub enum Owner {
 
 impl Run {
     /// Joins the run of this process's test runner, starting its Keycloak if
-    /// this is the first case to need it.
+    /// this is the first case to need it. The keeper is this executable, whose
+    /// `main` must call [`keeper_main_if_requested`] first.
     pub async fn join(owner: Owner) -> Result<Run> {
+        let exe = std::env::current_exe().context(|| "finding the current executable".into())?;
+        Run::join_using(owner, &exe).await
+    }
+
+    /// [`Run::join`] with another executable as the keeper (for test binaries
+    /// whose `main` is libtest's: pass the `oidc-harness` binary).
+    pub async fn join_using(owner: Owner, keeper: &Path) -> Result<Run> {
         let programs = tokio::task::spawn_blocking(toolchain::ensure)
             .await
             .map_err(|e| Error::toolchain("setup", e.to_string()))??;
@@ -75,7 +83,7 @@ impl Run {
         let info_path = state.join("keycloak.json");
         let endpoint = match read_endpoint(&info_path) {
             Some(endpoint) => endpoint,
-            None => start_keeper(&state, watch).await?,
+            None => start_keeper(keeper, &state, watch).await?,
         };
         let ca = Ca::load(&state)?;
         let keycloak = Keycloak::connect(endpoint, &ca)?;
@@ -98,8 +106,7 @@ fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(Pid::from_raw(pid), None).is_ok()
 }
 
-async fn start_keeper(state: &Path, watch: i32) -> Result<Endpoint> {
-    let exe = std::env::current_exe().context(|| "finding the current executable".into())?;
+async fn start_keeper(exe: &Path, state: &Path, watch: i32) -> Result<Endpoint> {
     let log = state.join("keeper.log");
     let out = std::fs::File::create(&log).context(|| format!("creating {}", log.display()))?;
     let err = out

@@ -36,6 +36,7 @@
 
 pub mod runner;
 pub mod template;
+pub mod userfiles;
 
 use std::path::{Path, PathBuf};
 
@@ -105,6 +106,11 @@ pub struct KeycloakSpec {
 pub struct DexSpec {
     /// A Dex config file's content.
     pub config: Value,
+    /// Keys Dex does not know that the guide's config has anyway, as paths
+    /// (`connectors[0].config.insecure`): acknowledged as a finding. Any other
+    /// unknown key stops the case before anything starts.
+    #[serde(default)]
+    pub ignored_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -222,6 +228,9 @@ pub struct Case {
     pub name: String,
     pub file: ScenarioFile,
     pub variant: Option<Variant>,
+    /// Whether the diagnoses must match the variant's (none for `base`);
+    /// off for `diagnose`, where they are the answer.
+    pub check_diagnosis: bool,
 }
 
 impl Case {
@@ -296,11 +305,13 @@ impl ScenarioFile {
             name: format!("{}/{}/base", self.scenario.guide, self.name),
             file: self.clone(),
             variant: None,
+            check_diagnosis: true,
         };
         let variants = self.scenario.variants.iter().map(|v| Case {
             name: format!("{}/{}/{}", self.scenario.guide, self.name, v.name),
             file: self.clone(),
             variant: Some(v.clone()),
+            check_diagnosis: true,
         });
         std::iter::once(base).chain(variants).collect()
     }

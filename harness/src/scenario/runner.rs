@@ -46,6 +46,8 @@ pub struct CaseReport {
     pub findings: Vec<String>,
     pub steps: Vec<StepReport>,
     pub diagnoses: Vec<Diagnosis>,
+    /// What the static check predicted before anything ran.
+    pub predictions: Vec<String>,
     pub seconds: f64,
 }
 
@@ -78,9 +80,7 @@ struct Stack<'r> {
 
 pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     let started = Instant::now();
-    let dir = out_dir().join(case.name.replace('/', "__"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+    let (dir, _lock) = case_dir(&case.name)?;
 
     let realm_name = format!(
         "{}-{}",
@@ -109,6 +109,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     let document = Renderer::new(&values).render(&case.document()?, &file)?;
     let scenario: Scenario = serde_json::from_value(document)
         .map_err(|e| Error::step("scenario", format!("{file}: {e}")))?;
+    let predictions = static_check(case, &scenario)?;
 
     let mut stack = Stack {
         run,
@@ -129,8 +130,8 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         &stack.observed,
     );
     let verdict = match &result {
-        Ok(_) => stack.verify_diagnosis(case, &diagnoses).await,
-        Err(_) => Ok(()),
+        Ok(_) if case.check_diagnosis => stack.verify_diagnosis(case, &diagnoses).await,
+        _ => Ok(()),
     };
     stack.teardown().await;
     let steps = result?;
@@ -141,12 +142,85 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         findings: scenario.findings.clone(),
         steps,
         diagnoses,
+        predictions,
         seconds: started.elapsed().as_secs_f64(),
     };
     let json = serde_json::to_string_pretty(&report).expect("serialisable");
     std::fs::write(dir.join("report.json"), json)
         .context(|| format!("writing {}/report.json", dir.display()))?;
     Ok(report)
+}
+
+/// Before anything starts: unknown Dex keys (a typo, or a key Dex dropped) stop
+/// the case unless the scenario acknowledges them; redirect mismatches that can
+/// be seen statically are returned as predictions.
+fn static_check(case: &Case, scenario: &Scenario) -> Result<Vec<String>> {
+    let Some(dex) = &scenario.dex else {
+        return Ok(Vec::new());
+    };
+    let source = std::fs::read_to_string(&case.file.path).unwrap_or_default();
+    let unknown = crate::dexcheck::unknown_keys(&dex.config, &source);
+    let mut predictions: Vec<String> = Vec::new();
+    if !case.check_diagnosis {
+        // Diagnosing a user's files: report every unknown key, then run anyway.
+        predictions.extend(
+            unknown
+                .iter()
+                .map(|u| format!("{}:{u}", case.file.path.display())),
+        );
+    } else if let Some(u) = unknown.iter().find(|u| !dex.ignored_keys.contains(&u.path)) {
+        let message = u.to_string();
+        return Err(Error::Input {
+            file: case.file.path.clone(),
+            line: u.line,
+            column: u.column,
+            message: message
+                .split_once(": ")
+                .map(|(_, m)| m.to_string())
+                .unwrap_or(message),
+        });
+    }
+    if let Some(stale) = dex
+        .ignored_keys
+        .iter()
+        .find(|k| !unknown.iter().any(|u| &u.path == *k))
+    {
+        return Err(Error::Input {
+            file: case.file.path.clone(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "dex.ignored_keys names `{stale}`, which is not an unknown key of this config"
+            ),
+        });
+    }
+    let realm = scenario.keycloak.as_ref().map(|k| &k.realm);
+    predictions.extend(crate::dexcheck::predictions(&dex.config, realm));
+    Ok(predictions)
+}
+
+/// `target/harness/<case>/`, emptied and locked for this process; when another
+/// run has it (two runs side by side), `<case>.<pid>/`.
+fn case_dir(name: &str) -> Result<(PathBuf, nix::fcntl::Flock<std::fs::File>)> {
+    let base = out_dir().join(name.replace('/', "__"));
+    for dir in [
+        base.clone(),
+        base.with_extension(std::process::id().to_string()),
+    ] {
+        std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+        let file = std::fs::File::create(dir.with_extension("lock"))
+            .context(|| format!("locking {}", dir.display()))?;
+        if let Ok(lock) = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+        {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+            return Ok((dir, lock));
+        }
+    }
+    Err(Error::step(
+        "case folder",
+        format!("{} is in use by two other runs", base.display()),
+    ))
 }
 
 impl Stack<'_> {
@@ -722,15 +796,21 @@ async fn settle_log(dex: &Dex, offset: usize) -> String {
     dexlog::decoded(dex.log_text().get(offset..).unwrap_or_default())
 }
 
-/// The page line holding the expected text, else the page's first line.
+/// The page line holding the expected text, else the first line that reads
+/// like an error, else the first line.
 fn line_with(text: &str, wanted: &Option<String>) -> String {
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let found = match wanted {
-        Some(w) => text.lines().map(str::trim).find(|l| l.contains(w.as_str())),
-        None => None,
-    };
-    found
-        .or_else(|| lines.next())
+    let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let wanted = wanted.as_deref().filter(|w| !w.is_empty());
+    wanted
+        .and_then(|w| lines().find(|l| l.contains(w)))
+        .or_else(|| {
+            lines().find(|l| {
+                ["Invalid", "rror", "failed", "denied"]
+                    .iter()
+                    .any(|m| l.contains(m))
+            })
+        })
+        .or_else(|| lines().next())
         .unwrap_or_default()
         .to_string()
 }

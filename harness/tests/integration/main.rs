@@ -2,4 +2,5 @@
 //! a program misbehaves. Each runs the real programs from the cache.
 
 mod bad_input;
+mod diagnose;
 mod supervision;
