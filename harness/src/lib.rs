@@ -9,6 +9,7 @@ pub mod diagnose;
 pub mod error;
 pub mod oidc;
 pub mod process;
+pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod tls;

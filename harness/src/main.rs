@@ -128,9 +128,19 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     let (mut passed, mut failed) = (0, 0);
+    let mut rows = Vec::new();
     for case in &cases {
         let t = Instant::now();
-        match runner::run_case(&run, case).await {
+        let outcome = runner::run_case(&run, case).await;
+        rows.push((
+            case.name.clone(),
+            t.elapsed().as_secs_f64(),
+            match &outcome {
+                Ok(r) => Ok(r.dir.join("report.html")),
+                Err(e) => Err(e.to_string()),
+            },
+        ));
+        match outcome {
             Ok(report) => {
                 passed += 1;
                 println!("PASS {} ({:.1}s)", case.name, t.elapsed().as_secs_f64());
@@ -163,6 +173,8 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let index = oidc_harness::report::write_index(&oidc_harness::run::out_dir(), &rows)?;
+    println!("report: {}", index.display());
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS

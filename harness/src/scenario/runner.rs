@@ -148,6 +148,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     let json = serde_json::to_string_pretty(&report).expect("serialisable");
     std::fs::write(dir.join("report.json"), json)
         .context(|| format!("writing {}/report.json", dir.display()))?;
+    crate::report::write_case(&report)?;
     Ok(report)
 }
 
