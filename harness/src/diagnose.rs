@@ -82,6 +82,14 @@ const CATALOGUE: &[Known] = &[
         matches: dex_callback_mismatch,
     },
     Known {
+        id: "static-password-hash-mismatch",
+        title: "Dex rejects a static user's password",
+        cause: "the bcrypt `hash` of the staticPasswords entry is not a hash of the password the user types",
+        fix: "regenerate the hash from the real password (e.g. `htpasswd -bnBC 10 \"\" PASSWORD | tr -d ':'`) and put it in staticPasswords",
+        reference: "guide 003 (Dex values: staticPasswords)",
+        matches: static_password_hash_mismatch,
+    },
+    Known {
         id: "invalid-scope",
         title: "Keycloak rejects a scope Dex requests",
         cause: "a scope in the connector's `scopes` (e.g. `groups`) is not a client scope assigned to the Keycloak client",
@@ -282,6 +290,17 @@ fn redirect_uri_mismatch(c: &Config, seen: &Observed) -> Option<String> {
 fn dex_callback_mismatch(_: &Config, seen: &Observed) -> Option<String> {
     let shown = page_or_log_contains(seen, "did not match the URL in the config")?;
     Some(format!("Dex logged: {shown}"))
+}
+
+fn static_password_hash_mismatch(c: &Config, seen: &Observed) -> Option<String> {
+    let shown = page_or_log_contains(seen, "Invalid Email Address and password")?;
+    let users: Vec<&str> = c.dex?["staticPasswords"]
+        .as_array()?
+        .iter()
+        .filter_map(|p| p["email"].as_str())
+        .collect();
+    (!users.is_empty())
+        .then(|| format!("Dex showed \"{shown}\"; static users: {}", users.join(", ")))
 }
 
 fn invalid_scope(c: &Config, seen: &Observed) -> Option<String> {

@@ -106,6 +106,46 @@ impl Ca {
         })
     }
 
+    /// A client certificate (CN = user, O = groups), as the apiserver's
+    /// client-ca authentication reads it; written as `<stem>.pem` / `<stem>.key`.
+    pub fn issue_client(
+        &self,
+        dir: &Path,
+        stem: &str,
+        user: &str,
+        groups: &[&str],
+    ) -> Result<ServerCert> {
+        let ca_key = KeyPair::from_pem(&self.key_pem).map_err(tls_err)?;
+        let issuer = Issuer::from_ca_cert_pem(&self.cert_pem, ca_key).map_err(tls_err)?;
+        let key = KeyPair::generate().map_err(tls_err)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name.push(DnType::CommonName, user);
+        for g in groups {
+            params.distinguished_name.push(DnType::OrganizationName, *g);
+        }
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &issuer).map_err(tls_err)?;
+        let cert_file = dir.join(format!("{stem}.pem"));
+        let key_file = dir.join(format!("{stem}.key"));
+        write(&cert_file, &cert.pem())?;
+        write(&key_file, &key.serialize_pem())?;
+        Ok(ServerCert {
+            cert_file,
+            key_file,
+            spki_sha256: spki_sha256(&key),
+        })
+    }
+
+    /// A key pair for signing (service-account tokens): `(private, public)` PEM files.
+    pub fn signing_key(dir: &Path, stem: &str) -> Result<(PathBuf, PathBuf)> {
+        let key = KeyPair::generate().map_err(tls_err)?;
+        let private = dir.join(format!("{stem}.key"));
+        let public = dir.join(format!("{stem}.pub"));
+        write(&private, &key.serialize_pem())?;
+        write(&public, &key.public_key_pem())?;
+        Ok((private, public))
+    }
+
     /// SPKI hash of the CA key, for Chromium's `--ignore-certificate-errors-spki-list`.
     pub fn spki_sha256(&self) -> Result<String> {
         let key = KeyPair::from_pem(&self.key_pem).map_err(tls_err)?;

@@ -165,6 +165,18 @@ impl Browser {
         false
     }
 
+    /// Polls until the URL is no longer `from` or an element matching `css` shows.
+    pub async fn wait_navigation_or(&self, from: &str, css: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.url().await != from || self.find(css).await.is_some() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
     /// Saves a screenshot and the page HTML as `<stem>.png` / `<stem>.html`.
     pub async fn evidence(&self, stem: &str) -> PageEvidence {
         let mut ev = PageEvidence {

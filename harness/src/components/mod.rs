@@ -1,6 +1,7 @@
 //! One module per real program. Only this module starts processes (through
 //! `process::Supervised`); each type kills what it started when dropped.
 
+pub mod apiserver;
 pub mod app;
 pub mod browser;
 pub mod dex;

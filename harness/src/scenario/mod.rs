@@ -34,6 +34,7 @@
 //! The harness's own keys are strict: an unknown key is an error naming the
 //! file, line and column and the keys that are valid there.
 
+pub mod kube;
 pub mod runner;
 pub mod template;
 pub mod userfiles;
@@ -62,6 +63,8 @@ pub struct Scenario {
     pub dex: Option<DexSpec>,
     #[serde(default)]
     pub app: Option<AppSpec>,
+    #[serde(default)]
+    pub apiserver: Option<ApiServerSpec>,
     /// Each step is a map with one key, the verb.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     pub steps: Vec<Step>,
@@ -113,6 +116,21 @@ pub struct DexSpec {
     pub ignored_keys: Vec<String>,
 }
 
+/// A real kube-apiserver (with etcd) that trusts an OIDC issuer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiServerSpec {
+    /// Legacy flags without the leading `--`, e.g. `oidc-username-prefix=-`.
+    #[serde(default)]
+    pub oidc_flags: Vec<String>,
+    /// A structured `AuthenticationConfiguration` (exclusive with `oidc_flags`).
+    #[serde(default)]
+    pub authentication_config: Option<Value>,
+    /// Manifests (YAML) applied as the cluster admin before the steps.
+    #[serde(default)]
+    pub rbac: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppSpec {
@@ -129,6 +147,57 @@ pub enum Step {
     PasswordGrant(PasswordGrant),
     /// A real sign-in through the login pages in headless Chromium.
     BrowserLogin(BrowserLogin),
+    /// `kubectl oidc-login get-token` (the real kubelogin), its browser step
+    /// done by the harness's Chromium.
+    Kubelogin(Kubelogin),
+    /// The real kubectl against the case's apiserver.
+    Kubectl(Kubectl),
+    /// An RBAC matrix asked of the real apiserver.
+    CanI(CanI),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kubelogin {
+    pub user: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub connector: Option<String>,
+    /// The guide's flags (`--oidc-issuer-url=...`); the harness adds only the
+    /// token cache, CA, listen address and browser hook.
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kubectl {
+    /// `admin` (client certificate) or a user who got a token in an earlier step.
+    #[serde(rename = "as")]
+    pub identity: String,
+    pub args: Vec<String>,
+    /// Text the output (stdout + stderr) must contain.
+    #[serde(default)]
+    pub output: Option<String>,
+    /// Whether kubectl must succeed (default true).
+    #[serde(default = "yes")]
+    pub success: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Rows `[user, groups, "verb resource", expected]`, e.g.
+/// `[editor@example.com, [edit], create pods, yes]`. Each row is asked through
+/// impersonation (`kubectl auth can-i --as --as-group`), and also with the
+/// user's own token when an earlier step got one; the two must agree.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CanI {
+    pub rows: Vec<(String, Vec<String>, String, String)>,
 }
 
 /// Which issuer a step talks to.
@@ -208,6 +277,9 @@ pub struct Expect {
     /// Text in Dex's log during the step (values decoded, so quotes read plainly).
     #[serde(default)]
     pub dex_log: Option<String>,
+    /// The ID token's `exp - iat`, in seconds.
+    #[serde(default)]
+    pub lifetime_seconds: Option<i64>,
 }
 
 /// A scenario file: validated, with its raw (unrendered) content kept for
@@ -404,7 +476,7 @@ mod tests {
     fn unknown_key_names_location_and_valid_keys() {
         check_error(
             "guide: g\nsource: s\ndescription: d\nstepz: []\n",
-            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `steps`, `variants`",
+            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `apiserver`, `steps`, `variants`",
         );
     }
 
@@ -412,7 +484,7 @@ mod tests {
     fn unknown_step_verb_is_located() {
         check_error(
             "guide: g\nsource: s\ndescription: d\nsteps:\n  - browser_logon: {}\n",
-            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected `password_grant` or `browser_login`",
+            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`",
         );
     }
 

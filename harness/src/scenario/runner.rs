@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::template::{Renderer, Values};
 use super::{At, BrowserLogin, Case, Expect, PasswordGrant, Scenario, Step};
+use crate::components::apiserver::{ApiServer, OidcAuth};
 use crate::components::app::{App, AppPlan, Registration, SignIn};
 use crate::components::browser::{Browser, PageEvidence, truncate};
 use crate::components::dex::{Dex, DexPlan};
@@ -67,15 +68,20 @@ pub struct StepReport {
 }
 
 /// Everything a case started; stopped when the case ends.
-struct Stack<'r> {
-    run: &'r Run,
-    dir: PathBuf,
-    scenario: Scenario,
-    realm: Option<(String, Value)>,
-    dex: Option<Dex>,
-    app: Option<App>,
-    browser: Option<Browser>,
-    observed: Observed,
+pub(super) struct Stack<'r> {
+    pub(super) run: &'r Run,
+    pub(super) dir: PathBuf,
+    pub(super) scenario: Scenario,
+    pub(super) realm: Option<(String, Value)>,
+    pub(super) dex: Option<Dex>,
+    pub(super) app: Option<App>,
+    pub(super) browser: Option<Browser>,
+    pub(super) apiserver: Option<ApiServer>,
+    /// Raw ID tokens got by earlier steps, per user.
+    pub(super) tokens: HashMap<String, String>,
+    /// Where kubelogin listens (its redirect is `http://localhost:<port>`).
+    pub(super) kubelogin_port: u16,
+    pub(super) observed: Observed,
 }
 
 pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
@@ -105,6 +111,11 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     values
         .tls
         .insert("ca_file".into(), run.ca.cert_file().display().to_string());
+    let kubelogin_port = crate::process::free_port(std::net::Ipv4Addr::LOCALHOST)?;
+    values.kubelogin.insert(
+        "redirect_uri".into(),
+        format!("http://localhost:{kubelogin_port}"),
+    );
     let file = case.file.path.display().to_string();
     let document = Renderer::new(&values).render(&case.document()?, &file)?;
     let scenario: Scenario = serde_json::from_value(document)
@@ -119,6 +130,9 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         dex: None,
         app: None,
         browser: None,
+        apiserver: None,
+        tokens: HashMap::new(),
+        kubelogin_port,
         observed: Observed::default(),
     };
     let result = stack.run(realm_name, dex_plan, app_plan).await;
@@ -260,6 +274,25 @@ impl Stack<'_> {
             };
             self.app = Some(App::start(app_plan, reg, http).await?);
         }
+        if let Some(spec) = self.scenario.apiserver.clone() {
+            let auth = match (&spec.authentication_config, spec.oidc_flags.is_empty()) {
+                (Some(config), true) => OidcAuth::Config(config.clone()),
+                (None, _) => OidcAuth::Flags(spec.oidc_flags.clone()),
+                (Some(_), false) => {
+                    return Err(Error::step(
+                        "apiserver",
+                        "oidc_flags and authentication_config are mutually exclusive (as in kube-apiserver)",
+                    ));
+                }
+            };
+            let started = Instant::now();
+            let apiserver = ApiServer::start(&run.programs, &run.ca, &auth, &self.dir).await?;
+            tracing::info!("apiserver ready in {:.1}s", started.elapsed().as_secs_f64());
+            if let Some(rbac) = &spec.rbac {
+                apiserver.apply(rbac).await?;
+            }
+            self.apiserver = Some(apiserver);
+        }
         let mut reports = Vec::new();
         for (i, step) in self.scenario.steps.clone().iter().enumerate() {
             let started = Instant::now();
@@ -271,6 +304,23 @@ impl Stack<'_> {
                 Step::BrowserLogin(s) => (
                     format!("{}: browser_login at {:?} as {}", i + 1, s.at, s.user),
                     self.do_browser_login(s).await,
+                ),
+                Step::Kubelogin(s) => (
+                    format!("{}: kubelogin get-token as {}", i + 1, s.user),
+                    self.do_kubelogin(s).await,
+                ),
+                Step::Kubectl(s) => (
+                    format!(
+                        "{}: kubectl {} (as {})",
+                        i + 1,
+                        s.args.join(" "),
+                        s.identity
+                    ),
+                    self.do_kubectl(s).await,
+                ),
+                Step::CanI(s) => (
+                    format!("{}: can-i matrix ({} rows)", i + 1, s.rows.len()),
+                    self.do_can_i(s).await,
                 ),
             };
             match outcome {
@@ -321,7 +371,7 @@ impl Stack<'_> {
         Err(self.with_evidence("diagnose", e).await)
     }
 
-    fn password_of(&self, user: &str, given: &Option<String>) -> Result<String> {
+    pub(super) fn password_of(&self, user: &str, given: &Option<String>) -> Result<String> {
         if let Some(p) = given {
             return Ok(p.clone());
         }
@@ -386,6 +436,7 @@ impl Stack<'_> {
                 if let Some(id_token) = tokens["id_token"].as_str() {
                     report.claims =
                         Some(provider.verify(&http, program, id_token, &s.client).await?);
+                    self.tokens.insert(s.user.clone(), id_token.to_string());
                 }
                 if let Some(access) = tokens["access_token"].as_str()
                     && s.expect.userinfo.is_some()
@@ -401,7 +452,7 @@ impl Stack<'_> {
     }
 
     /// A fresh browser: no SSO cookie of a previous user.
-    async fn fresh_browser(&mut self) -> Result<&Browser> {
+    pub(super) async fn fresh_browser(&mut self) -> Result<&Browser> {
         if let Some(old) = self.browser.take() {
             old.close().await;
         }
@@ -414,7 +465,7 @@ impl Stack<'_> {
         Ok(self.browser.insert(browser))
     }
 
-    async fn do_browser_login(&mut self, s: &BrowserLogin) -> Result<StepReport> {
+    pub(super) async fn do_browser_login(&mut self, s: &BrowserLogin) -> Result<StepReport> {
         let password = self.password_of(&s.user, &s.password)?;
         match s.at {
             At::Dex => self.login_through_dex(s, &password).await,
@@ -493,8 +544,11 @@ impl Stack<'_> {
                 verify_error(&s.expect, &error, &code)?;
                 return Ok(report);
             }
-            SignIn::Tokens { claims, .. } => {
+            SignIn::Tokens { claims, tokens } => {
                 verify_no_error(&s.expect, "the sign-in succeeded")?;
+                if let Some(t) = tokens["id_token"].as_str() {
+                    self.tokens.insert(s.user.clone(), t.to_string());
+                }
                 self.observed.dex_claims.push(claims.clone());
                 report.claims = Some(claims);
             }
@@ -629,7 +683,7 @@ impl Stack<'_> {
     }
 
     /// Adds what the programs showed to a step's error.
-    async fn with_evidence(&self, step: &str, e: Error) -> Error {
+    pub(super) async fn with_evidence(&self, step: &str, e: Error) -> Error {
         let mut evidence = String::new();
         if let Some(browser) = &self.browser {
             let page = browser.evidence("failure").await;
@@ -640,6 +694,13 @@ impl Stack<'_> {
                 "--- last lines of {} ---\n{}\n",
                 dex.log_path().display(),
                 dex.log_tail(30)
+            ));
+        }
+        if let Some(api) = &self.apiserver {
+            evidence.push_str(&format!(
+                "--- last lines of {} ---\n{}\n",
+                api.log_path().display(),
+                api.log_tail(30)
             ));
         }
         evidence.push_str(&format!(
@@ -667,6 +728,7 @@ impl Stack<'_> {
             browser.close().await;
         }
         self.app = None;
+        self.apiserver = None;
         self.dex = None;
         if let Some((name, _)) = self.realm.take()
             && !crate::process::keep_requested()
@@ -691,6 +753,9 @@ pub enum SignInEnd {
     /// A page it could not go past (an error page, or a form shown again).
     Stopped { url: String, reason: String },
 }
+
+/// Error elements of Keycloak's and Dex's login forms.
+const ERRORS: &str = "#login-error, #input-error, #input-error-username, .kc-feedback-text";
 
 /// Dex's "Grant Access" button (its approval page).
 const APPROVE: &str = "form:has(input[name='approval'][value='approve']) button[type='submit']";
@@ -723,12 +788,7 @@ pub async fn sign_in(
             return stopped("the sign-in went round in circles");
         }
         let acted = if browser.find("#kc-form-login").await.is_some() {
-            if actions > 0
-                && browser
-                    .find("#input-error, #input-error-username, .kc-feedback-text")
-                    .await
-                    .is_some()
-            {
+            if actions > 0 && browser.find(ERRORS).await.is_some() {
                 return stopped("Keycloak showed its login form again, with an error");
             }
             browser.fill("#username", user).await?;
@@ -750,6 +810,9 @@ pub async fn sign_in(
         } else if browser.find("input#login").await.is_some()
             && browser.find("#submit-login").await.is_some()
         {
+            if actions > 0 && browser.find("#login-error").await.is_some() {
+                return stopped("Dex showed its password form again, with an error");
+            }
             browser.fill("input#login", user).await?;
             browser.fill("input#password", password).await?;
             browser.click("#submit-login").await?;
@@ -762,14 +825,17 @@ pub async fn sign_in(
         };
         if acted {
             actions += 1;
-            browser.wait_navigation(&url, Duration::from_secs(20)).await;
+            // A form shown again with an error keeps its URL: stop waiting then too.
+            browser
+                .wait_navigation_or(&url, ERRORS, Duration::from_secs(20))
+                .await;
         } else if !browser.wait_navigation(&url, Duration::from_secs(3)).await {
             return stopped("no login form, connector link or approval button");
         }
     }
 }
 
-async fn wait_login_line(dex: &Dex, before: usize) -> Option<LoginLine> {
+pub(super) async fn wait_login_line(dex: &Dex, before: usize) -> Option<LoginLine> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let lines = dexlog::logins(&dex.log_text());
@@ -784,7 +850,7 @@ async fn wait_login_line(dex: &Dex, before: usize) -> Option<LoginLine> {
 }
 
 /// Dex's log after `offset`, once it has stopped growing for a moment.
-async fn settle_log(dex: &Dex, offset: usize) -> String {
+pub(super) async fn settle_log(dex: &Dex, offset: usize) -> String {
     let mut last = dex.log_text().len();
     for _ in 0..10 {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -799,7 +865,7 @@ async fn settle_log(dex: &Dex, offset: usize) -> String {
 
 /// The page line holding the expected text, else the first line that reads
 /// like an error, else the first line.
-fn line_with(text: &str, wanted: &Option<String>) -> String {
+pub(super) fn line_with(text: &str, wanted: &Option<String>) -> String {
     let lines = || text.lines().map(str::trim).filter(|l| !l.is_empty());
     let wanted = wanted.as_deref().filter(|w| !w.is_empty());
     wanted
@@ -816,7 +882,7 @@ fn line_with(text: &str, wanted: &Option<String>) -> String {
         .to_string()
 }
 
-fn verify_contains(what: &str, wanted: &Option<String>, text: &str) -> Result<()> {
+pub(super) fn verify_contains(what: &str, wanted: &Option<String>, text: &str) -> Result<()> {
     match wanted {
         Some(w) if !text.contains(w.as_str()) => Err(Error::step(
             "verify",
@@ -829,7 +895,7 @@ fn verify_contains(what: &str, wanted: &Option<String>, text: &str) -> Result<()
     }
 }
 
-fn verify_error(expect: &Expect, shown: &str, code: &str) -> Result<()> {
+pub(super) fn verify_error(expect: &Expect, shown: &str, code: &str) -> Result<()> {
     match &expect.error {
         Some(wanted) if code == wanted || shown.contains(wanted.as_str()) => Ok(()),
         Some(wanted) => Err(Error::step(
@@ -840,7 +906,7 @@ fn verify_error(expect: &Expect, shown: &str, code: &str) -> Result<()> {
     }
 }
 
-fn verify_no_error(expect: &Expect, what: &str) -> Result<()> {
+pub(super) fn verify_no_error(expect: &Expect, what: &str) -> Result<()> {
     match &expect.error {
         Some(wanted) => Err(Error::step(
             "verify",
@@ -852,7 +918,11 @@ fn verify_no_error(expect: &Expect, what: &str) -> Result<()> {
 
 /// `expected` must be a subset of `actual`: objects recursively, everything
 /// else equal.
-fn verify_subset(what: &str, expected: &Option<Value>, actual: &Option<Value>) -> Result<()> {
+pub(super) fn verify_subset(
+    what: &str,
+    expected: &Option<Value>,
+    actual: &Option<Value>,
+) -> Result<()> {
     let Some(expected) = expected else {
         return Ok(());
     };

@@ -17,6 +17,7 @@ pub struct Values {
     pub dex: BTreeMap<String, String>,
     pub app: BTreeMap<String, String>,
     pub tls: BTreeMap<String, String>,
+    pub kubelogin: BTreeMap<String, String>,
 }
 
 /// `secret.<name>`: a random value per name, the same wherever it is used.
@@ -49,6 +50,7 @@ impl Renderer {
         ctx.insert("dex", JValue::from_serialize(&values.dex));
         ctx.insert("app", JValue::from_serialize(&values.app));
         ctx.insert("tls", JValue::from_serialize(&values.tls));
+        ctx.insert("kubelogin", JValue::from_serialize(&values.kubelogin));
         ctx.insert("secret", JValue::from_object(Secrets::default()));
         Renderer {
             env,

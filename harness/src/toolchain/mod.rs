@@ -29,6 +29,11 @@ pub struct Programs {
     pub java_version: String,
     pub keycloak: KeycloakInstall,
     pub dex: PathBuf,
+    pub kube_apiserver: PathBuf,
+    pub kubectl: PathBuf,
+    pub etcd: PathBuf,
+    /// `kubectl-oidc_login`; its folder goes on kubectl's PATH.
+    pub kubelogin: PathBuf,
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
 }
@@ -67,16 +72,20 @@ pub fn ensure() -> Result<Programs> {
     )?;
     let java = java::ensure(&cache)?;
     let keycloak = keycloak::ensure(&cache, &java.home)?;
-    let mut built = Vec::new();
     for p in versions::GO_PROGRAMS {
-        built.push(go::ensure(&cache, p)?);
+        go::ensure(&cache, p)?;
     }
+    let bin = |p: &versions::GoProgram, b: &str| go::binary_path(&cache, p, b);
     let (chromium, chromedriver) = browser::ensure()?;
     Ok(Programs {
         java_home: java.home,
         java_version: java.version,
         keycloak,
-        dex: built[0].clone(),
+        dex: bin(&versions::DEX, "dex"),
+        kube_apiserver: bin(&versions::KUBERNETES, "kube-apiserver"),
+        kubectl: bin(&versions::KUBERNETES, "kubectl"),
+        etcd: bin(&versions::ETCD, "etcd"),
+        kubelogin: bin(&versions::KUBELOGIN, "kubectl-oidc_login"),
         chromium,
         chromedriver,
     })
@@ -97,10 +106,10 @@ pub fn preflight(cache: &Path, path: &std::ffi::OsStr) -> Result<()> {
     }
     if versions::GO_PROGRAMS
         .iter()
-        .any(|p| !go::binary_path(cache, p).exists())
+        .any(|p| !go::is_built(cache, p))
         && !has("go")
     {
-        missing.push("go 1.25+ (builds Dex from the Go module proxy): https://go.dev/doc/install or apt-get install golang-go");
+        missing.push("go 1.26+ (builds Dex, Kubernetes, etcd and kubelogin from the Go module proxy): https://go.dev/doc/install");
     }
     let browser_or_installer =
         (has("chromium") && has("chromedriver")) || (is_root() && has("apt-get"));
@@ -137,12 +146,14 @@ pub fn list(p: &Programs) -> Vec<Listed> {
         },
     ];
     for g in versions::GO_PROGRAMS {
-        rows.push(Listed {
-            program: g.name.into(),
-            version: g.version.into(),
-            path: go::binary_path(&cache_dir(), g),
-            source: format!("Go module proxy {}", g.package),
-        });
+        for (binary, package) in g.binaries {
+            rows.push(Listed {
+                program: (*binary).into(),
+                version: g.version.into(),
+                path: go::binary_path(&cache_dir(), g, binary),
+                source: format!("Go module proxy {package}"),
+            });
+        }
     }
     for (name, path) in [("chromium", &p.chromium), ("chromedriver", &p.chromedriver)] {
         rows.push(Listed {
@@ -182,10 +193,6 @@ impl Step {
             bar,
             started: Instant::now(),
         }
-    }
-
-    pub(crate) fn message(&self, message: impl Into<String>) {
-        self.bar.set_message(message.into());
     }
 
     pub(crate) fn done(self, summary: impl AsRef<str>) {

