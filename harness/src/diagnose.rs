@@ -25,6 +25,8 @@ pub struct Observed {
     pub keycloak_userinfo: Option<Value>,
     /// ID token claims Dex issued.
     pub dex_claims: Vec<Value>,
+    /// What the emulated impersonation proxy refused or could not map.
+    pub proxy: Vec<String>,
 }
 
 /// The configuration the run used (rendered).
@@ -32,6 +34,8 @@ pub struct Observed {
 pub struct Config<'a> {
     pub realm: Option<&'a Value>,
     pub dex: Option<&'a Value>,
+    /// PaletteAI's impersonationProxy block.
+    pub impersonation: Option<&'a Value>,
 }
 
 /// A catalogue entry that matched, with the evidence that made it match.
@@ -152,6 +156,14 @@ const CATALOGUE: &[Known] = &[
         fix: "turn \"Full group path\" off on the mapper (or bind the `/admins` form)",
         reference: "guide 000, Configure the Keycloak Realm (Full group path: off)",
         matches: full_group_path,
+    },
+    Known {
+        id: "impersonation-passthrough-with-dexgroupmap",
+        title: "The impersonation proxy refuses groupsMode: passthrough with dexGroupMap",
+        cause: "`groupsMode: passthrough` cannot be combined with `dexGroupMap`",
+        fix: "use `groupsMode: map` and list every external group under groupMap, or drop dexGroupMap",
+        reference: "guide 000, Configure User Impersonation",
+        matches: passthrough_with_dex_group_map,
     },
     Known {
         id: "email-verified-claim-missing",
@@ -463,6 +475,17 @@ fn full_group_path(c: &Config, seen: &Observed) -> Option<String> {
             login.groups, login.email
         )
     })
+}
+
+fn passthrough_with_dex_group_map(c: &Config, seen: &Observed) -> Option<String> {
+    let refusal = seen
+        .proxy
+        .iter()
+        .find(|p| p.contains("cannot be combined with dexGroupMap"))?;
+    let p = c.impersonation?;
+    (p["groupsMode"] == "passthrough"
+        && p["dexGroupMap"].as_object().is_some_and(|m| !m.is_empty()))
+    .then(|| format!("{refusal}; dexGroupMap = {}", p["dexGroupMap"]))
 }
 
 fn email_verified_claim_missing(c: &Config, seen: &Observed) -> Option<String> {

@@ -6,6 +6,7 @@ pub mod components;
 pub mod dexcheck;
 pub mod dexlog;
 pub mod diagnose;
+pub mod emulated;
 pub mod error;
 pub mod oidc;
 pub mod process;

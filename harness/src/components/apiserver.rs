@@ -35,6 +35,7 @@ pub struct ApiServer {
     kubectl: PathBuf,
     kubelogin_dir: PathBuf,
     apiserver: Supervised,
+    _controllers: Supervised,
     _etcd: Supervised,
 }
 
@@ -171,6 +172,51 @@ impl ApiServer {
                 admin.key_file.display()
             ),
         )?;
+        // The aggregated ClusterRoles (admin, edit, view) get their rules from
+        // kube-controller-manager's clusterrole-aggregation controller.
+        let mut controllers = Supervised::spawn(
+            Spec::new(
+                "kube-controller-manager",
+                &programs.kube_controller_manager,
+                dir,
+            )
+            .arg(format!("--kubeconfig={}", admin_kubeconfig.display()))
+            .arg("--controllers=clusterrole-aggregation")
+            .arg("--leader-elect=false")
+            .arg(format!("--bind-address={ip}"))
+            .arg("--secure-port=0"),
+        )?;
+        let aggregated = {
+            let kubectl = programs.kubectl.clone();
+            let kubeconfig = admin_kubeconfig.clone();
+            move || {
+                let (kubectl, kubeconfig) = (kubectl.clone(), kubeconfig.clone());
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        Command::new(kubectl)
+                            .args([
+                                "get",
+                                "clusterrole",
+                                "view",
+                                "-o",
+                                "jsonpath={.rules[*].verbs}",
+                            ])
+                            .env("KUBECONFIG", kubeconfig)
+                            .output()
+                            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("get"))
+                    })
+                    .await
+                    .unwrap_or(false)
+                }
+            }
+        };
+        controllers
+            .wait_ready(
+                Duration::from_secs(60),
+                "ClusterRole view aggregated",
+                aggregated,
+            )
+            .await?;
         Ok(ApiServer {
             url,
             admin_kubeconfig,
@@ -183,6 +229,7 @@ impl ApiServer {
                 .map(Path::to_path_buf)
                 .unwrap_or_default(),
             apiserver,
+            _controllers: controllers,
             _etcd: etcd,
         })
     }

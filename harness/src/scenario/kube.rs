@@ -6,10 +6,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use super::runner::{
-    SignInEnd, Stack, StepReport, redact, sign_in, verify_no_error, verify_subset,
+    SignInEnd, Stack, StepReport, redact, sign_in, verify_error, verify_no_error, verify_subset,
 };
-use super::{CanI, Kubectl, Kubelogin};
+use super::{CanI, Kubectl, Kubelogin, ProxyCanI};
 use crate::components::apiserver::ApiServer;
+use crate::emulated::ImpersonationProxy;
 use crate::error::{Error, IoContext, Result};
 use crate::oidc::Provider;
 
@@ -204,7 +205,13 @@ impl Stack<'_> {
                     .await?
                     .stdout,
             );
-            let via_token = match self.tokens.get(user) {
+            // Only an apiserver that trusts an OIDC issuer can take the user's token.
+            let trusts_oidc = self
+                .scenario
+                .apiserver
+                .as_ref()
+                .is_some_and(|a| !a.oidc_flags.is_empty() || a.authentication_config.is_some());
+            let via_token = match self.tokens.get(user).filter(|_| trusts_oidc) {
                 Some(token) => {
                     let kubeconfig = api.token_kubeconfig(&safe_name(user), token)?;
                     Some(answer(&api.kubectl(&kubeconfig, &args).await?.stdout))
@@ -229,6 +236,76 @@ impl Stack<'_> {
         if !problems.is_empty() {
             return Err(Error::step(
                 "can-i",
+                format!("{}\n\nmatrix:\n{}", problems.join("\n"), table.join("\n")),
+            ));
+        }
+        Ok(StepReport::default())
+    }
+}
+
+impl Stack<'_> {
+    /// Rows through the emulated PaletteAI impersonation proxy: the user's
+    /// verified Dex claims are mapped as the guide documents, and the real
+    /// apiserver is asked with those `--as`/`--as-group`.
+    pub(super) async fn do_proxy_can_i(&mut self, s: &ProxyCanI) -> Result<StepReport> {
+        let config = self
+            .scenario
+            .impersonation_proxy
+            .clone()
+            .ok_or_else(|| Error::step("proxy", "the scenario has no impersonation_proxy"))?;
+        let proxy: ImpersonationProxy = serde_json::from_value(config)
+            .map_err(|e| Error::step("proxy", format!("impersonation_proxy: {e}")))?;
+        if let Err(refusal) = proxy.validate() {
+            self.observed.proxy.push(refusal.clone());
+            verify_error(&s.expect, &refusal, &refusal)?;
+            return Ok(StepReport {
+                error: Some(refusal),
+                ..Default::default()
+            });
+        }
+        verify_no_error(&s.expect, "the proxy accepted its configuration")?;
+        let api = self.apiserver()?;
+        let mut problems = Vec::new();
+        let mut table = Vec::new();
+        let mut unmapped = Vec::new();
+        for (user, action, expected) in &s.rows {
+            let claims = self.claims.get(user).ok_or_else(|| {
+                Error::step(
+                    "proxy",
+                    format!("`{user}` has not signed in in an earlier step"),
+                )
+            })?;
+            let local = self
+                .observed
+                .dex_logins
+                .iter()
+                .any(|l| l.email == *user && l.connector_id == "local");
+            let who = proxy.map(claims, local);
+            if who.groups.is_empty() {
+                unmapped.push(format!(
+                    "[emulated] no impersonation groups for {user} (Dex groups {})",
+                    claims["groups"]
+                ));
+            }
+            let mut args = vec!["auth".to_string(), "can-i".into()];
+            args.extend(action.split_whitespace().map(String::from));
+            args.push(format!("--as={}", who.user));
+            args.extend(who.groups.iter().map(|g| format!("--as-group={g}")));
+            let got = answer(&api.kubectl(api.admin_kubeconfig(), &args).await?.stdout);
+            table.push(format!(
+                "{user} (Dex groups {}) -> [emulated] --as={} --as-group={:?}: can-i {action} = {got} (expected {expected})",
+                claims["groups"], who.user, who.groups
+            ));
+            if got != *expected {
+                problems.push(format!(
+                    "{user} can-i {action}: expected {expected}, got {got}"
+                ));
+            }
+        }
+        self.observed.proxy.extend(unmapped);
+        if !problems.is_empty() {
+            return Err(Error::step(
+                "proxy can-i",
                 format!("{}\n\nmatrix:\n{}", problems.join("\n"), table.join("\n")),
             ));
         }

@@ -65,6 +65,11 @@ pub struct Scenario {
     pub app: Option<AppSpec>,
     #[serde(default)]
     pub apiserver: Option<ApiServerSpec>,
+    /// PaletteAI's `canvas.impersonationProxy` block, as in its Helm values.
+    /// The proxy cannot run here: the harness applies its documented mapping
+    /// (an emulated hop) and impersonates on the real apiserver.
+    #[serde(default)]
+    pub impersonation_proxy: Option<Value>,
     /// Each step is a map with one key, the verb.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     pub steps: Vec<Step>,
@@ -154,6 +159,19 @@ pub enum Step {
     Kubectl(Kubectl),
     /// An RBAC matrix asked of the real apiserver.
     CanI(CanI),
+    /// Rows `[user, "verb resource", expected]` for users signed in earlier,
+    /// through the emulated impersonation proxy (their Dex groups mapped).
+    ProxyCanI(ProxyCanI),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyCanI {
+    #[serde(default)]
+    pub rows: Vec<(String, String, String)>,
+    /// The proxy's refusal of its configuration, when that is the symptom.
+    #[serde(default)]
+    pub expect: Expect,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -476,7 +494,7 @@ mod tests {
     fn unknown_key_names_location_and_valid_keys() {
         check_error(
             "guide: g\nsource: s\ndescription: d\nstepz: []\n",
-            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `apiserver`, `steps`, `variants`",
+            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `apiserver`, `impersonation_proxy`, `steps`, `variants`",
         );
     }
 
@@ -484,7 +502,7 @@ mod tests {
     fn unknown_step_verb_is_located() {
         check_error(
             "guide: g\nsource: s\ndescription: d\nsteps:\n  - browser_logon: {}\n",
-            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`",
+            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`, `proxy_can_i`",
         );
     }
 

@@ -77,8 +77,9 @@ pub(super) struct Stack<'r> {
     pub(super) app: Option<App>,
     pub(super) browser: Option<Browser>,
     pub(super) apiserver: Option<ApiServer>,
-    /// Raw ID tokens got by earlier steps, per user.
+    /// Raw ID tokens got by earlier steps, per user, and their verified claims.
     pub(super) tokens: HashMap<String, String>,
+    pub(super) claims: HashMap<String, Value>,
     /// Where kubelogin listens (its redirect is `http://localhost:<port>`).
     pub(super) kubelogin_port: u16,
     pub(super) observed: Observed,
@@ -132,6 +133,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         browser: None,
         apiserver: None,
         tokens: HashMap::new(),
+        claims: HashMap::new(),
         kubelogin_port,
         observed: Observed::default(),
     };
@@ -140,6 +142,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         &diagnose::Config {
             realm: stack.realm.as_ref().map(|(_, r)| r),
             dex: scenario.dex.as_ref().map(|d| &d.config),
+            impersonation: scenario.impersonation_proxy.as_ref(),
         },
         &stack.observed,
     );
@@ -321,6 +324,14 @@ impl Stack<'_> {
                 Step::CanI(s) => (
                     format!("{}: can-i matrix ({} rows)", i + 1, s.rows.len()),
                     self.do_can_i(s).await,
+                ),
+                Step::ProxyCanI(s) => (
+                    format!(
+                        "{}: [emulated] impersonation proxy, can-i ({} rows)",
+                        i + 1,
+                        s.rows.len()
+                    ),
+                    self.do_proxy_can_i(s).await,
                 ),
             };
             match outcome {
@@ -549,6 +560,7 @@ impl Stack<'_> {
                 if let Some(t) = tokens["id_token"].as_str() {
                     self.tokens.insert(s.user.clone(), t.to_string());
                 }
+                self.claims.insert(s.user.clone(), claims.clone());
                 self.observed.dex_claims.push(claims.clone());
                 report.claims = Some(claims);
             }

@@ -31,6 +31,7 @@ pub struct Programs {
     pub dex: PathBuf,
     pub kube_apiserver: PathBuf,
     pub kubectl: PathBuf,
+    pub kube_controller_manager: PathBuf,
     pub etcd: PathBuf,
     /// `kubectl-oidc_login`; its folder goes on kubectl's PATH.
     pub kubelogin: PathBuf,
@@ -84,6 +85,7 @@ pub fn ensure() -> Result<Programs> {
         dex: bin(&versions::DEX, "dex"),
         kube_apiserver: bin(&versions::KUBERNETES, "kube-apiserver"),
         kubectl: bin(&versions::KUBERNETES, "kubectl"),
+        kube_controller_manager: bin(&versions::KUBERNETES, "kube-controller-manager"),
         etcd: bin(&versions::ETCD, "etcd"),
         kubelogin: bin(&versions::KUBELOGIN, "kubectl-oidc_login"),
         chromium,

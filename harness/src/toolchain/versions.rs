@@ -55,6 +55,12 @@ pub const KUBERNETES: GoProgram = GoProgram {
     binaries: &[
         ("kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver"),
         ("kubectl", "k8s.io/kubernetes/cmd/kubectl"),
+        // Only its clusterrole-aggregation controller runs: it fills the
+        // aggregated ClusterRoles admin, edit and view.
+        (
+            "kube-controller-manager",
+            "k8s.io/kubernetes/cmd/kube-controller-manager",
+        ),
     ],
     ldflags: "-X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 \
               -X k8s.io/component-base/version.gitMinor=37 -X k8s.io/client-go/pkg/version.gitVersion=v1.37.2 \
