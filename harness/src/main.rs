@@ -43,6 +43,9 @@ enum Command {
         /// Dex config file (YAML).
         #[arg(long)]
         dex_config: PathBuf,
+        /// The apiserver's OIDC settings: a file of --oidc-* flags, or an AuthenticationConfiguration.
+        #[arg(long)]
+        apiserver: Option<PathBuf>,
         /// USER:PASSWORD to sign in as (default: users of the export with a plain password).
         #[arg(long = "user")]
         users: Vec<String>,
@@ -101,8 +104,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Diagnose {
             realm,
             dex_config,
+            apiserver,
             users,
-        } => diagnose(&realm, &dex_config, &users).await,
+        } => diagnose(&realm, &dex_config, apiserver.as_deref(), &users).await,
     }
 }
 
@@ -186,6 +190,7 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
 async fn diagnose(
     realm: &std::path::Path,
     dex: &std::path::Path,
+    apiserver: Option<&std::path::Path>,
     users: &[String],
 ) -> anyhow::Result<ExitCode> {
     let logins = users
@@ -200,15 +205,16 @@ async fn diagnose(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let case = scenario::userfiles::case(realm, dex, &logins)?;
+    let case = scenario::userfiles::case(realm, dex, apiserver, &logins)?;
+    let per_user = if apiserver.is_some() { 3 } else { 2 };
     eprintln!("starting Keycloak, Dex and Chromium with your configuration…");
     let run = Run::join(Owner::ThisProcess).await?;
     let report = runner::run_case(&run, &case).await?;
     for p in &report.predictions {
         println!("static check: {p}");
     }
-    for pair in report.steps.chunks(2) {
-        let [keycloak, dex] = pair else { continue };
+    for steps in report.steps.chunks(per_user) {
+        let (keycloak, dex) = (&steps[0], &steps[1]);
         let user = keycloak.step.rsplit(" as ").next().unwrap_or("?");
         println!("\n{user}");
         let at_keycloak =
@@ -234,7 +240,13 @@ async fn diagnose(
             ),
             (None, None) => println!("  hop 2  Dex:      no `login successful` line"),
         }
-        println!("  hop 3  Kubernetes: not checked (no apiserver configuration given)");
+        match steps.get(2).and_then(|s| s.output.as_deref()) {
+            Some(out) => println!(
+                "  hop 3  Kubernetes (kubectl auth whoami with Dex's token):\n{}",
+                indent(out)
+            ),
+            None => println!("  hop 3  Kubernetes: not checked (no --apiserver given)"),
+        }
         let lost = match (&at_keycloak, &at_dex) {
             (None, _) if keycloak.error.is_none() => Some("at Keycloak: it sent no group claim"),
             (Some(_), Some(g)) if g.is_empty() => Some("between Keycloak and Dex"),
@@ -256,6 +268,13 @@ async fn diagnose(
     }
     println!("\nevidence and logs: {}", report.dir.display());
     Ok(ExitCode::from(2))
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("         {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The first claim whose name mentions groups, with its values.

@@ -163,12 +163,14 @@ impl Stack<'_> {
         };
         let out = api.kubectl(&kubeconfig, &s.args).await?;
         let text = format!("{}{}", out.stdout, out.stderr);
-        if out.success != s.success {
+        if let Some(wanted) = s.success
+            && out.success != wanted
+        {
             return Err(Error::step(
                 "kubectl",
                 format!(
                     "expected kubectl to {}, it {}:\n{text}",
-                    if s.success { "succeed" } else { "fail" },
+                    if wanted { "succeed" } else { "fail" },
                     if out.success { "succeeded" } else { "failed" }
                 ),
             ));
@@ -183,6 +185,7 @@ impl Stack<'_> {
         }
         Ok(StepReport {
             error: (!out.success).then(|| text.lines().next().unwrap_or_default().to_string()),
+            output: Some(text),
             ..Default::default()
         })
     }

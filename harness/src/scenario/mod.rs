@@ -199,13 +199,13 @@ pub struct Kubectl {
     /// Text the output (stdout + stderr) must contain.
     #[serde(default)]
     pub output: Option<String>,
-    /// Whether kubectl must succeed (default true).
+    /// Whether kubectl must succeed (default true; `null`: either is fine).
     #[serde(default = "yes")]
-    pub success: bool,
+    pub success: Option<bool>,
 }
 
-fn yes() -> bool {
-    true
+fn yes() -> Option<bool> {
+    Some(true)
 }
 
 /// Rows `[user, groups, "verb resource", expected]`, e.g.

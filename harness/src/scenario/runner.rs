@@ -65,6 +65,8 @@ pub struct StepReport {
     pub dex_login: Option<LoginLine>,
     pub snapshot: Option<String>,
     pub page: Option<PageEvidence>,
+    /// What a command printed (kubectl).
+    pub output: Option<String>,
 }
 
 /// Everything a case started; stopped when the case ends.
@@ -112,6 +114,9 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     values
         .tls
         .insert("ca_file".into(), run.ca.cert_file().display().to_string());
+    values
+        .tls
+        .insert("ca_pem".into(), run.ca.cert_pem().to_string());
     let kubelogin_port = crate::process::free_port(std::net::Ipv4Addr::LOCALHOST)?;
     values.kubelogin.insert(
         "redirect_uri".into(),

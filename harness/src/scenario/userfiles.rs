@@ -23,7 +23,14 @@ pub struct Login {
     pub password: String,
 }
 
-pub fn case(realm_path: &Path, dex_path: &Path, logins: &[Login]) -> Result<Case> {
+/// `apiserver`: a file of `--oidc-*` flags (one per line or space-separated),
+/// or an `AuthenticationConfiguration` YAML.
+pub fn case(
+    realm_path: &Path,
+    dex_path: &Path,
+    apiserver: Option<&Path>,
+    logins: &[Login],
+) -> Result<Case> {
     let realm = load_json(realm_path)?;
     let dex_text =
         std::fs::read_to_string(dex_path).context(|| format!("reading {}", dex_path.display()))?;
@@ -91,13 +98,43 @@ pub fn case(realm_path: &Path, dex_path: &Path, logins: &[Login]) -> Result<Case
             c["config"]["rootCAs"] = json!(["{{ tls.ca_file }}"]);
         }
     }
+    let apiserver = match apiserver {
+        Some(path) => Some(apiserver_spec(path, &dex_issuer)?),
+        None => None,
+    };
+    // Sign in as the apiserver's client when Dex has it, so the token's
+    // audience is the one the apiserver checks; else as a client of our own.
+    let audience = apiserver.as_ref().and_then(|a| {
+        a["oidc_flags"].as_array()?.iter().find_map(|f| {
+            f.as_str()?
+                .strip_prefix("oidc-client-id=")
+                .map(String::from)
+        })
+    });
     let mut statics = dex["staticClients"].as_array().cloned().unwrap_or_default();
-    statics.push(json!({
-        "id": "oidc-harness-app",
-        "name": "oidc-harness",
-        "secret": "{{ secret.app }}",
-        "redirectURIs": ["{{ app.redirect_uri }}"],
-    }));
+    let app = match statics
+        .iter_mut()
+        .find(|c| audience.as_deref().is_some_and(|a| c["id"] == a))
+    {
+        Some(client) => {
+            let mut uris = client["redirectURIs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            uris.push(json!("{{ app.redirect_uri }}"));
+            client["redirectURIs"] = Value::Array(uris);
+            json!({"client_id": client["id"], "client_secret": client["secret"], "scopes": ["openid", "profile", "email", "groups"]})
+        }
+        None => {
+            statics.push(json!({
+                "id": "oidc-harness-app",
+                "name": "oidc-harness",
+                "secret": "{{ secret.app }}",
+                "redirectURIs": ["{{ app.redirect_uri }}"],
+            }));
+            json!({"client_id": "oidc-harness-app", "client_secret": "{{ secret.app }}", "scopes": ["openid", "profile", "email", "groups"]})
+        }
+    };
     dex["staticClients"] = Value::Array(statics);
 
     let logins: Vec<Login> = if logins.is_empty() {
@@ -134,6 +171,11 @@ pub fn case(realm_path: &Path, dex_path: &Path, logins: &[Login]) -> Result<Case
             "at": "dex", "connector": connector_id, "user": l.user, "password": l.password,
             "expect": {"page_text": ""},
         }}));
+        if apiserver.is_some() {
+            steps.push(
+                json!({"kubectl": {"as": l.user, "args": ["auth", "whoami"], "success": null}}),
+            );
+        }
     }
     let raw = json!({
         "guide": "diagnose",
@@ -141,10 +183,13 @@ pub fn case(realm_path: &Path, dex_path: &Path, logins: &[Login]) -> Result<Case
         "description": "the user's own configuration",
         "keycloak": {"realm": realm},
         "dex": {"config": dex},
-        "app": {"client_id": "oidc-harness-app", "client_secret": "{{ secret.app }}",
-                "scopes": ["openid", "profile", "email", "groups"]},
+        "app": app,
         "steps": steps,
     });
+    let mut raw = raw;
+    if let Some(spec) = apiserver {
+        raw["apiserver"] = spec;
+    }
     let scenario: Scenario =
         serde_json::from_value(raw.clone()).map_err(|e| input(dex_path, &e.to_string()))?;
     let file = ScenarioFile {
@@ -168,6 +213,41 @@ pub fn case(realm_path: &Path, dex_path: &Path, logins: &[Login]) -> Result<Case
         variant: None,
         check_diagnosis: false,
     })
+}
+
+/// The user's apiserver OIDC settings, addresses rewritten like the rest; the
+/// CA becomes the run's.
+fn apiserver_spec(path: &Path, dex_issuer: &str) -> Result<Value> {
+    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    if let Ok(doc) = serde_yaml::from_str::<Value>(&text)
+        && doc["kind"] == "AuthenticationConfiguration"
+    {
+        let mut doc = rewrite_prefix(&doc, dex_issuer, "{{ dex.issuer }}");
+        for jwt in doc["jwt"].as_array_mut().into_iter().flatten() {
+            jwt["issuer"]["certificateAuthority"] = json!("{{ tls.ca_pem }}");
+        }
+        return Ok(json!({"authentication_config": doc}));
+    }
+    let flags: Vec<Value> = text
+        .split_whitespace()
+        .map(|f| f.trim_start_matches('-').trim_matches('"').to_string())
+        .filter(|f| f.starts_with("oidc-") && !f.starts_with("oidc-ca-file"))
+        .map(|f| match f.split_once('=') {
+            Some((k, v)) => rewrite_prefix(&json!(v), dex_issuer, "{{ dex.issuer }}")
+                .as_str()
+                .map(|v| json!(format!("{k}={v}")))
+                .unwrap_or(json!(f)),
+            None => json!(f),
+        })
+        .chain(std::iter::once(json!("oidc-ca-file={{ tls.ca_file }}")))
+        .collect();
+    if flags.len() == 1 {
+        return Err(input(
+            path,
+            "no --oidc-* flag and not an AuthenticationConfiguration",
+        ));
+    }
+    Ok(json!({"oidc_flags": flags}))
 }
 
 /// Users of the export with a plain-text password credential.

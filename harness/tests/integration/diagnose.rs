@@ -14,7 +14,8 @@ fn check(name: &str, expected: &str, static_finding: Option<&str>) {
         .join(name);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let report = rt.block_on(async {
-        let case = userfiles::case(&dir.join("realm.json"), &dir.join("dex.yaml"), &[]).unwrap();
+        let case =
+            userfiles::case(&dir.join("realm.json"), &dir.join("dex.yaml"), None, &[]).unwrap();
         let keeper = Path::new(env!("CARGO_BIN_EXE_oidc-harness"));
         let run = Run::join_using(Owner::TestRunner, keeper).await.unwrap();
         runner::run_case(&run, &case).await.unwrap()
