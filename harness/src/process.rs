@@ -303,6 +303,14 @@ pub fn fresh_endpoint() -> Result<SocketAddr> {
     Ok(SocketAddr::from((ip, free_port(ip)?)))
 }
 
+/// Whether `url` answers with a success status (a readiness condition).
+pub async fn answers_ok(http: &reqwest::Client, url: &str) -> bool {
+    http.get(url)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
 /// Waits for `path` to exist, for up to `timeout`.
 pub async fn wait_for_file(path: &Path, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;

@@ -76,14 +76,7 @@ impl ApiServer {
         let plain = reqwest::Client::new();
         let health = format!("{etcd_url}/health");
         etcd.wait_ready(Duration::from_secs(30), "/health answering", || {
-            let (plain, health) = (plain.clone(), health.clone());
-            async move {
-                plain
-                    .get(&health)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-            }
+            crate::process::answers_ok(&plain, &health)
         })
         .await?;
 
@@ -152,13 +145,7 @@ impl ApiServer {
         let readyz = format!("{url}/readyz");
         apiserver
             .wait_ready(Duration::from_secs(120), "/readyz answering 200", || {
-                let (http, readyz) = (http.clone(), readyz.clone());
-                async move {
-                    http.get(&readyz)
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
+                crate::process::answers_ok(&http, &readyz)
             })
             .await?;
         let admin_kubeconfig = dir.join("admin.kubeconfig");

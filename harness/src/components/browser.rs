@@ -59,14 +59,7 @@ impl Browser {
         let http = reqwest::Client::new();
         driver
             .wait_ready(Duration::from_secs(30), "/status answering", || {
-                let http = http.clone();
-                let status = status.clone();
-                async move {
-                    http.get(&status)
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
+                crate::process::answers_ok(&http, &status)
             })
             .await?;
         let profile = dir.join("chromium-profile");

@@ -74,14 +74,7 @@ impl Dex {
         let discovery = format!("{}/.well-known/openid-configuration", plan.issuer);
         process
             .wait_ready(Duration::from_secs(30), "discovery answering 200", || {
-                let http = http.clone();
-                let discovery = discovery.clone();
-                async move {
-                    http.get(&discovery)
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
+                crate::process::answers_ok(&http, &discovery)
             })
             .await?;
         Ok(Dex {

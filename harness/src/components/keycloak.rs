@@ -82,16 +82,7 @@ impl Keycloak {
             .wait_ready(
                 Duration::from_secs(240),
                 "master realm discovery answering 200",
-                || {
-                    let http = http.clone();
-                    let discovery = discovery.clone();
-                    async move {
-                        http.get(&discovery)
-                            .send()
-                            .await
-                            .is_ok_and(|r| r.status().is_success())
-                    }
-                },
+                || crate::process::answers_ok(&http, &discovery),
             )
             .await?;
         let endpoint = Endpoint {

@@ -523,16 +523,13 @@ impl Stack<'_> {
         if let SignInEnd::Stopped { url, reason } = end {
             let dex_log = settle_log(dex, log_offset).await;
             self.observed.dex_log.push_str(&dex_log);
-            if s.expect.page_text.is_none() && s.expect.dex_log.is_none() {
-                return Err(Error::step("sign-in", format!("{reason} at {url}")));
-            }
-            verify_contains(
-                "the page the browser ended on",
-                &s.expect.page_text,
+            report.error = Some(expected_stop(
+                &s.expect,
+                &url,
+                &reason,
                 &page.text,
-            )?;
-            verify_contains("Dex's log", &s.expect.dex_log, &dex_log)?;
-            report.error = Some(line_with(&page.text, &s.expect.page_text));
+                Some(&dex_log),
+            )?);
             return Ok(report);
         }
         let result = self
@@ -625,15 +622,7 @@ impl Stack<'_> {
         let landed = match end {
             SignInEnd::Reached(url) => url,
             SignInEnd::Stopped { url, reason } => {
-                if s.expect.page_text.is_none() {
-                    return Err(Error::step("sign-in", format!("{reason} at {url}")));
-                }
-                verify_contains(
-                    "the page the browser ended on",
-                    &s.expect.page_text,
-                    &page.text,
-                )?;
-                report.error = Some(line_with(&page.text, &s.expect.page_text));
+                report.error = Some(expected_stop(&s.expect, &url, &reason, &page.text, None)?);
                 return Ok(report);
             }
         };
@@ -878,6 +867,25 @@ pub(super) async fn settle_log(dex: &Dex, offset: usize) -> String {
         last = now;
     }
     dexlog::decoded(dex.log_text().get(offset..).unwrap_or_default())
+}
+
+/// A sign-in that stopped on a page: fine when the step expects that page (or
+/// that Dex log text), and then the page line that says so; else an error.
+fn expected_stop(
+    expect: &Expect,
+    url: &str,
+    reason: &str,
+    page: &str,
+    dex_log: Option<&str>,
+) -> Result<String> {
+    if expect.page_text.is_none() && (expect.dex_log.is_none() || dex_log.is_none()) {
+        return Err(Error::step("sign-in", format!("{reason} at {url}")));
+    }
+    verify_contains("the page the browser ended on", &expect.page_text, page)?;
+    if let Some(log) = dex_log {
+        verify_contains("Dex's log", &expect.dex_log, log)?;
+    }
+    Ok(line_with(page, &expect.page_text))
 }
 
 /// The page line holding the expected text, else the first line that reads
