@@ -27,6 +27,8 @@ pub struct Observed {
     pub dex_claims: Vec<Value>,
     /// What the emulated impersonation proxy refused or could not map.
     pub proxy: Vec<String>,
+    /// The kube-apiserver's log.
+    pub apiserver_log: String,
 }
 
 /// The configuration the run used (rendered).
@@ -156,6 +158,22 @@ const CATALOGUE: &[Known] = &[
         fix: "turn \"Full group path\" off on the mapper (or bind the `/admins` form)",
         reference: "guide 000, Configure the Keycloak Realm (Full group path: off)",
         matches: full_group_path,
+    },
+    Known {
+        id: "apiserver-audience-mismatch",
+        title: "The apiserver rejects the token's audience",
+        cause: "`--oidc-client-id` (or the jwt audiences) is not the client the token was issued to, so the token's `aud` does not match",
+        fix: "set --oidc-client-id to the Dex client kubelogin uses (`kubernetes` in the guide)",
+        reference: "guide 003 (oidc-client-id: kubernetes)",
+        matches: apiserver_audience_mismatch,
+    },
+    Known {
+        id: "apiserver-issuer-mismatch",
+        title: "The apiserver expects another issuer",
+        cause: "`--oidc-issuer-url` differs from the token's `iss` (Dex's `issuer`), e.g. by a trailing slash",
+        fix: "make --oidc-issuer-url exactly Dex's issuer, character for character",
+        reference: "guide 003 (oidc-issuer-url = Dex issuer)",
+        matches: apiserver_issuer_mismatch,
     },
     Known {
         id: "impersonation-passthrough-with-dexgroupmap",
@@ -475,6 +493,23 @@ fn full_group_path(c: &Config, seen: &Observed) -> Option<String> {
             login.groups, login.email
         )
     })
+}
+
+fn apiserver_line(seen: &Observed, needle: &str) -> Option<String> {
+    seen.apiserver_log
+        .lines()
+        .find(|l| l.contains(needle))
+        .map(|l| crate::components::browser::truncate(l.trim(), 400))
+}
+
+fn apiserver_audience_mismatch(_: &Config, seen: &Observed) -> Option<String> {
+    apiserver_line(seen, "expected audience").map(|l| format!("kube-apiserver logged: {l}"))
+}
+
+fn apiserver_issuer_mismatch(_: &Config, seen: &Observed) -> Option<String> {
+    apiserver_line(seen, "issued by a different provider")
+        .or_else(|| apiserver_line(seen, "did not match the issuer"))
+        .map(|l| format!("kube-apiserver logged: {l}"))
 }
 
 fn passthrough_with_dex_group_map(c: &Config, seen: &Observed) -> Option<String> {

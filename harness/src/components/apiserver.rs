@@ -233,6 +233,10 @@ impl ApiServer {
         self.apiserver.log_tail(n)
     }
 
+    pub fn log_text(&self) -> String {
+        self.apiserver.log_text()
+    }
+
     pub fn log_path(&self) -> &Path {
         self.apiserver.log_path()
     }

@@ -143,6 +143,9 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         observed: Observed::default(),
     };
     let result = stack.run(realm_name, dex_plan, app_plan).await;
+    if let Some(api) = &stack.apiserver {
+        stack.observed.apiserver_log = api.log_text();
+    }
     let diagnoses = diagnose::diagnose(
         &diagnose::Config {
             realm: stack.realm.as_ref().map(|(_, r)| r),
