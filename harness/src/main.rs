@@ -50,6 +50,12 @@ enum Command {
         #[arg(long = "user")]
         users: Vec<String>,
     },
+    /// Measure start-up times of the real programs (Keycloak once; Dex and
+    /// etcd + kube-apiserver `--rounds` times each).
+    Bench {
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
     /// Install the pinned real programs (done implicitly by `run`).
     Setup {
         /// Print programs, versions and paths.
@@ -101,6 +107,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { filter, scenarios } => run(filter, scenarios_dir(scenarios)).await,
+        Command::Bench { rounds } => bench(rounds).await,
         Command::Diagnose {
             realm,
             dex_config,
@@ -268,6 +275,59 @@ async fn diagnose(
     }
     println!("\nevidence and logs: {}", report.dir.display());
     Ok(ExitCode::from(2))
+}
+
+async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
+    use oidc_harness::components::{apiserver, dex};
+    let t = Instant::now();
+    let run = Run::join(Owner::ThisProcess).await?;
+    println!(
+        "keycloak (setup checked + start to discovery 200): {:.2}s",
+        t.elapsed().as_secs_f64()
+    );
+    let dir = oidc_harness::run::out_dir().join("bench");
+    let (mut dex_times, mut api_times) = (Vec::new(), Vec::new());
+    for i in 0..rounds {
+        let round = dir.join(i.to_string());
+        std::fs::create_dir_all(&round)?;
+        let plan = dex::DexPlan::new()?;
+        let issuer = plan.issuer.clone();
+        let config = serde_json::json!({"issuer": issuer, "enablePasswordDB": true});
+        let t = Instant::now();
+        let d = dex::Dex::start(&run.programs.dex, &run.ca, plan, config, &round).await?;
+        dex_times.push(t.elapsed().as_secs_f64());
+        let flags = vec![
+            format!("oidc-issuer-url={issuer}"),
+            "oidc-client-id=kubernetes".into(),
+            "oidc-username-claim=email".into(),
+            format!("oidc-ca-file={}", run.ca.cert_file().display()),
+        ];
+        let t = Instant::now();
+        let api = apiserver::ApiServer::start(
+            &run.programs,
+            &run.ca,
+            &apiserver::OidcAuth::Flags(flags),
+            &round,
+        )
+        .await?;
+        api_times.push(t.elapsed().as_secs_f64());
+        drop((api, d));
+    }
+    let show = |v: &[f64]| {
+        v.iter()
+            .map(|s| format!("{s:.2}s"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "dex (start to discovery 200):                      {}",
+        show(&dex_times)
+    );
+    println!(
+        "etcd + kube-apiserver + aggregation (to /readyz):  {}",
+        show(&api_times)
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn indent(text: &str) -> String {
