@@ -81,7 +81,9 @@ fn json_fields(line: &str) -> Option<BTreeMap<String, String>> {
 pub fn decoded(log: &str) -> String {
     log.lines()
         .map(|line| {
-            if line.trim_start().starts_with('{') {
+            // JSON lines, and what Dex prints outside its logger (its exit
+            // error), stay as they are.
+            if line.trim_start().starts_with('{') || !line.starts_with("time=") {
                 return line.to_string();
             }
             logfmt(line)

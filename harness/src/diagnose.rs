@@ -12,11 +12,20 @@ use serde_json::Value;
 
 use crate::dexlog::LoginLine;
 
+mod osmo;
+mod connectors;
+mod front;
+mod profile;
+mod tokens;
+pub use tokens::RefusedToken;
+
 /// What a run showed, hop by hop.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Observed {
     /// Text of every page a browser sign-in ended on.
     pub pages: Vec<String>,
+    /// What the [emulated] dex-auth charm refused (its hook failures).
+    pub charm: Vec<String>,
     /// Dex's log during the steps.
     pub dex_log: String,
     /// Dex's `login successful` lines.
@@ -29,6 +38,15 @@ pub struct Observed {
     pub proxy: Vec<String>,
     /// The kube-apiserver's log.
     pub apiserver_log: String,
+    /// Tokens kubectl sent that the apiserver answered `Unauthorized`.
+    pub refused_tokens: Vec<RefusedToken>,
+    /// oauth2-proxy's log during the steps.
+    pub oauth2_proxy_log: String,
+    /// What the emulated gateway decided, `[emulated]` lines.
+    pub gateway: Vec<String>,
+    /// What the emulated Envoy of OSMO decided per token (`envoy_jwt` steps):
+    /// verdicts, the verified `roles`, the pools they made visible.
+    pub osmo: Vec<Value>,
 }
 
 /// The configuration the run used (rendered).
@@ -38,6 +56,14 @@ pub struct Config<'a> {
     pub dex: Option<&'a Value>,
     /// PaletteAI's impersonationProxy block.
     pub impersonation: Option<&'a Value>,
+    /// The scenario's `oauth2_proxy` block (config, env, args).
+    pub oauth2_proxy: Option<&'a Value>,
+    /// The scenario's `istio` block (RequestAuthentication, ext-authz).
+    pub istio: Option<&'a Value>,
+    /// The dex-auth charm's `connectors` option, as given.
+    pub connectors_json: Option<&'a str>,
+    /// The apiserver's OIDC flags or AuthenticationConfiguration.
+    pub apiserver: Option<&'a crate::scenario::ApiServerSpec>,
 }
 
 /// A catalogue entry that matched, with the evidence that made it match.
@@ -71,6 +97,62 @@ struct Known {
 }
 
 const CATALOGUE: &[Known] = &[
+    Known {
+        id: "connector-json-invalid",
+        title: "The connectors value does not parse: Dex never gets it",
+        cause: "the value given to `juju config dex-auth connectors=` is not JSON (or YAML): e.g. the guide's oidc-connector.json as printed, without its opening `[{` and cut off after `\"scopes\": [`; the charm's config-changed hook fails on it",
+        fix: "give a complete JSON list: `[{\"type\": \"oidc\", \"id\": \"keycloak\", \"name\": ..., \"config\": {..., \"scopes\": [\"openid\", \"profile\", \"email\"]}}]`, check it with `python3 -m json.tool oidc-connector.json`, then run juju config again",
+        reference: "guide 002, Configure Charmed Kubeflow (oidc-connector.json); dex-auth charm: yaml.safe_load of `connectors`",
+        matches: connectors::json_invalid,
+    },
+    Known {
+        id: "connectors-not-a-list",
+        title: "Dex cannot read its config: connectors is not a list",
+        cause: "the connectors value is one JSON object `{...}`; the charm passes it on unchecked and Dex, which wants a list of connectors, refuses its whole config (\"error unmarshalling config file\") and exits",
+        fix: "wrap the connector in a list: `[{...}]`",
+        reference: "guide 002 comment thread (\"error unmarshalling\"); Dex config: `connectors` is a list",
+        matches: connectors::not_a_list,
+    },
+    Known {
+        id: "connector-field-type",
+        title: "Dex cannot read its config: a connector field has the wrong type",
+        cause: "a connector field is given with the wrong JSON type (e.g. `rootCAs` as a string where Dex wants a list of files); Dex refuses its whole config (\"error unmarshalling config file\") and exits",
+        fix: "give the field the type Dex names (`rootCAs: [\"/path/ca.pem\"]`, `scopes: [\"openid\", ...]`)",
+        reference: "guide 002 comment thread (\"error unmarshalling\"); Dex oidc connector config",
+        matches: connectors::field_type,
+    },
+    Known {
+        id: "connector-tls-hostname-mismatch",
+        title: "Dex cannot open the connector: Keycloak's certificate is for another name",
+        cause: "the certificate served at the connector's issuer (e.g. an ingress controller's default certificate, valid for `ingress.local` only) does not name the issuer's host, so Dex's discovery request fails its TLS check; Dex starts without the connector (or, when it was the only one, exits)",
+        fix: "serve Keycloak with a certificate for the issuer's host (a TLS secret on the ingress), or use an issuer URL whose host the certificate names; add its CA to the connector's rootCAs",
+        reference: "guide 002 comment thread: `x509: certificate is valid for ingress.local, not ...`",
+        matches: connectors::tls_hostname_mismatch,
+    },
+    Known {
+        id: "connector-tls-unknown-authority",
+        title: "Dex cannot open the connector: it does not trust Keycloak's certificate",
+        cause: "Keycloak's certificate is signed by a CA Dex does not trust (self-signed or a private CA) and the connector lists no rootCAs for it; Dex starts without the connector (or, when it was the only one, exits)",
+        fix: "add the CA's PEM file to the connector's `rootCAs` (mounted into Dex's container), or serve Keycloak with a publicly trusted certificate",
+        reference: "Dex oidc connector: rootCAs; guide 002 comment thread (certificate issue)",
+        matches: connectors::tls_unknown_authority,
+    },
+    Known {
+        id: "keycloak-profile-incomplete",
+        title: "Keycloak asks the user to complete their profile",
+        cause: "the user has no first or last name, which Keycloak's default user profile (24+) requires: its Verify Profile required action stops the sign-in at \"Update Account Information\" before it goes back to Dex",
+        fix: "give the user a first and last name (Users > user > Details), or make them optional in Realm settings > User profile",
+        reference: "guide 002, User configuration (Username, Email, Email Verified only)",
+        matches: profile::profile_incomplete,
+    },
+    Known {
+        id: "name-claim-missing",
+        title: "Dex rejects the login: no `name` claim",
+        cause: "the connector has no `userNameKey`, so Dex takes the username from the `name` claim, which Keycloak sends only for users with a first or last name",
+        fix: "set `userNameKey: preferred_username` on the connector (as guide 002 does), or give the user a first and last name",
+        reference: "guide 002, Configure Charmed Kubeflow (userNameKey); Dex oidc connector: userNameKey",
+        matches: profile::name_claim_missing,
+    },
     Known {
         id: "redirect-uri-mismatch",
         title: "Keycloak rejects Dex's redirect_uri",
@@ -176,6 +258,30 @@ const CATALOGUE: &[Known] = &[
         matches: apiserver_issuer_mismatch,
     },
     Known {
+        id: "kubelogin-stale-token-cache",
+        title: "kubelogin hands kubectl a cached token the issuer no longer signs with",
+        cause: "kubelogin's token cache holds an unexpired ID token from an earlier setup; kubelogin checks only its expiry, not its signature, so it never signs in again, but Dex now signs with other keys (it was installed again, or restarted with storage: memory) and the apiserver cannot verify the token",
+        fix: "clear the token cache of the user entry (`rm -rf $HOME/.kube/cache/oidc`, or `kubectl oidc-login clean --token-cache-dir=$HOME/.kube/cache/oidc`), run kubectl again and sign in",
+        reference: "guide 003, Validate: \"clear the token cache for the OIDC user\"",
+        matches: tokens::stale_token_cache,
+    },
+    Known {
+        id: "apiserver-token-expired",
+        title: "The apiserver rejects an expired ID token",
+        cause: "the token was sent after its `exp`: a token put in a kubeconfig as `token:` is never renewed (Dex's `expiry.idTokens` sets how long it lives, 24h by default)",
+        fix: "use the guide's exec credential entry (kubelogin renews the token and signs in again when it has expired) instead of a static token, or get a new one with `kubectl oidc-login get-token`",
+        reference: "guide 003 (expiry.idToken; kubectl config set-credentials oidc --exec-...)",
+        matches: tokens::token_expired,
+    },
+    Known {
+        id: "apiserver-untrusted-issuer",
+        title: "The apiserver does not trust the token's issuer",
+        cause: "the token's `iss` is none of the issuers the apiserver is configured with (--oidc-issuer-url, or the jwt issuers of an AuthenticationConfiguration); with user impersonation (guide 000) the apiserver trusts no OIDC issuer at all, so a Dex token sent to it directly is refused and group enforcement happens only in PaletteAI",
+        fix: "either make the apiserver trust Dex (guide 003: --oidc-issuer-url = Dex's issuer) or send requests through the impersonation proxy; the guide makes the two mutually exclusive",
+        reference: "guide 000, Configure User Impersonation (UI-only enforcement); guide 003",
+        matches: tokens::untrusted_issuer,
+    },
+    Known {
         id: "impersonation-passthrough-with-dexgroupmap",
         title: "The impersonation proxy refuses groupsMode: passthrough with dexGroupMap",
         cause: "`groupsMode: passthrough` cannot be combined with `dexGroupMap`",
@@ -192,12 +298,76 @@ const CATALOGUE: &[Known] = &[
         matches: email_verified_claim_missing,
     },
     Known {
+        id: "oauth2-proxy-unverified-email",
+        title: "oauth2-proxy refuses a user whose email is not verified",
+        cause: "the ID token says `email_verified: false` (Keycloak's default for a new user; Dex passes an explicit false on) and oauth2-proxy accepts only verified emails unless told otherwise",
+        fix: "set `insecure_oidc_allow_unverified_email = true` (`--insecure-oidc-allow-unverified-email=true`), as the guides do, or mark the user's email verified in Keycloak",
+        reference: "guide 001 (oauth2_proxy.cfg); guide 004 (OAuth2 Proxy sidecar extraArgs)",
+        matches: front::unverified_email_refused,
+    },
+    Known {
+        id: "request-authentication-without-audiences",
+        title: "The gateway accepts a Dex token issued to any client",
+        cause: "the RequestAuthentication's jwtRule lists no `audiences`, so Istio checks only the issuer and signature: a token Dex issued to another client (another app, a CLI) passes as the user",
+        fix: "add `audiences: [<oauth2-proxy's client id>]` (and any machine clients meant to call Kubeflow) to the jwtRule",
+        reference: "guide 001 (Update Istio Request Authentication)",
+        matches: front::jwt_rule_without_audiences,
+    },
+    Known {
         id: "email-unverified-passed-through",
         title: "An unverified email passes through Dex",
         cause: "the user's email is not verified in Keycloak, which sends `email_verified: false`; `insecureSkipEmailVerified` only covers a MISSING claim, so Dex passes the `false` on and apps that require a verified email refuse the user",
         fix: "turn on Email verified for the user in Keycloak",
         reference: "Dex oidc connector: insecureSkipEmailVerified",
         matches: email_unverified_passed,
+    },
+    Known {
+        id: "osmo-role-missing-in-client",
+        title: "An OSMO pool role exists in one client only",
+        cause: "the role (e.g. `osmo-group1`) was created in, or assigned to the group from, only one of the clients `osmo-browser-flow` (Web UI) and `osmo-device` (CLI): the other client's tokens lack it, so OSMO denies that path",
+        fix: "create the role in both clients and assign both to the group (group > Role Mapping > Assign Role > Filter by clients, select both)",
+        reference: "guide 004, Troubleshooting: User Cannot Access Pool (Check Both Clients)",
+        matches: osmo::role_missing_in_client,
+    },
+    Known {
+        id: "osmo-role-name-format",
+        title: "A pool role does not follow `osmo-<pool>`",
+        cause: "OSMO makes pools visible only for roles named `osmo-<pool-group>` (`osmo-team1` -> pools `team1*`); a role named otherwise reaches the token but grants no pool",
+        fix: "name the role `osmo-<pool-group-name>` in both clients and assign it to the group again",
+        reference: "guide 004, Creating Roles in Keycloak (the role name is format-sensitive); Troubleshooting: Verify Role Names",
+        matches: osmo::role_name_format,
+    },
+    Known {
+        id: "osmo-roles-claim-missing",
+        title: "Roles do not appear in the token OSMO reads",
+        cause: "OSMO's Envoy reads the top-level `roles` claim of the verified token (the ID token); no mapper of the client emits the user's client roles as `roles`, and Keycloak's built-in `roles` scope only fills `resource_access` of the access token",
+        fix: "add a User Client Role mapper (Client ID = the client, Token Claim Name `roles`, Multivalued, Add to ID token on) to each client's dedicated scope",
+        reference: "guide 004, Troubleshooting: Roles Not Appearing in JWT Token (Check Client Scope)",
+        matches: osmo::roles_claim_missing,
+    },
+    Known {
+        id: "osmo-user-not-in-group",
+        title: "The user is in no OSMO group",
+        cause: "the token is valid but carries no OSMO role: the user belongs to no group whose role mapping holds the OSMO client roles",
+        fix: "add the user to the group (Users > user > Groups > Join Group), then have them sign in again",
+        reference: "guide 004, Troubleshooting: User Cannot Access Pool (Verify Group Membership)",
+        matches: osmo::user_not_in_group,
+    },
+    Known {
+        id: "envoy-provider-missing",
+        title: "No Envoy JWT provider for the client's audience",
+        cause: "`sidecars.envoy.jwt.providers` has no provider whose `audience` is the client the token was issued to (each client is its own audience), so Envoy answers 403 \"Audiences in Jwt are not allowed\"",
+        fix: "configure one provider per client: audience `osmo-device` (CLI) and audience `osmo-browser-flow` (Web UI), same issuer and jwks_uri",
+        reference: "guide 004, Envoy JWT providers (two IdP providers, one per client)",
+        matches: osmo::envoy_provider_missing,
+    },
+    Known {
+        id: "access-token-audience",
+        title: "An access token without its client in `aud`",
+        cause: "a Keycloak access token names a client in `aud` only for client roles the user holds (the `roles` scope's audience resolve); `azp` is the client. Envoy checks `aud` only, so a user without a role of the client (`aud: account`) is refused",
+        fix: "send the ID token, whose `aud` is the client (OSMO's CLI and UI do), or add an Audience mapper (Included Client Audience = the client, Add to access token on) to the client",
+        reference: "Envoy jwt_authn `audiences`; Keycloak: audience support (oidc-audience-mapper)",
+        matches: osmo::access_token_audience,
     },
 ];
 
@@ -365,9 +535,16 @@ fn invalid_scope(c: &Config, seen: &Observed) -> Option<String> {
 
 fn groups_not_enabled(c: &Config, seen: &Observed) -> Option<String> {
     let login = empty_groups_login(seen)?;
-    let conn = oidc_connectors(c)
-        .into_iter()
-        .find(|conn| !truthy(&conn["insecureEnableGroups"]))?;
+    // Only where groups are wanted: a setup that never asks for them
+    // (guide 002) logs groups=[] as it should.
+    let conn = oidc_connectors(c).into_iter().find(|conn| {
+        !truthy(&conn["insecureEnableGroups"])
+            && (conn["scopes"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s == "groups"))
+                || !conn["claimMapping"]["groups"].is_null()
+                || client_of(c, conn).is_some_and(|cl| !group_mappers(c, cl).is_empty()))
+    })?;
     Some(format!(
         "Dex logged groups=[] for {}; connector insecureEnableGroups = {}",
         login.email,

@@ -41,8 +41,17 @@ enum Command {
         #[arg(long)]
         realm: PathBuf,
         /// Dex config file (YAML).
+        #[arg(long, required_unless_present = "connectors_json")]
+        dex_config: Option<PathBuf>,
+        /// Charmed Kubeflow: the file given to `juju config dex-auth
+        /// connectors=...` (oidc-connector.json); replaces the Dex config's
+        /// connectors as the dex-auth charm does.
         #[arg(long)]
-        dex_config: PathBuf,
+        connectors_json: Option<PathBuf>,
+        /// The certificate (PEM chain) your Keycloak presents, e.g. from
+        /// `openssl s_client -showcerts`: Dex meets its names and its CA.
+        #[arg(long)]
+        keycloak_cert: Option<PathBuf>,
         /// The apiserver's OIDC settings: a file of --oidc-* flags, or an AuthenticationConfiguration.
         #[arg(long)]
         apiserver: Option<PathBuf>,
@@ -56,11 +65,45 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// The guide's kind cluster (`kind/kind-config.yaml.j2`), for users with Docker.
+    Kind {
+        #[command(subcommand)]
+        action: KindAction,
+    },
     /// Install the pinned real programs (done implicitly by `run`).
     Setup {
         /// Print programs, versions and paths.
         #[arg(long)]
         list: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KindAction {
+    /// Print the kind config for a scenario's apiserver OIDC settings.
+    Render {
+        #[arg(long)]
+        scenario: PathBuf,
+        /// A variant of the scenario (default: the scenario as written).
+        #[arg(long)]
+        variant: Option<String>,
+        /// Dex's issuer (default: the address a run gives Dex).
+        #[arg(long)]
+        issuer: Option<String>,
+        /// The CA that signs Dex's certificate (default: a new CA under target/harness/kind/).
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Write it here instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a scenario with its apiserver on kind clusters made from that
+    /// config (needs a Docker engine and kind).
+    Create {
+        #[arg(long)]
+        scenario: PathBuf,
+        #[arg(long)]
+        variant: Option<String>,
     },
 }
 
@@ -71,6 +114,18 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Kind {
+        action: KindAction::Create { .. },
+    } = &cli.command
+    {
+        use oidc_harness::components::kind;
+        if let Err(line) = kind::preflight() {
+            eprintln!("{line}");
+            return ExitCode::FAILURE;
+        }
+        // SAFETY: no other thread runs yet (the runtime starts below).
+        unsafe { std::env::set_var(kind::CLUSTER_VAR, "kind") };
+    }
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     match rt.block_on(dispatch(cli.command)) {
         Ok(code) => code,
@@ -108,12 +163,24 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Run { filter, scenarios } => run(filter, scenarios_dir(scenarios)).await,
         Command::Bench { rounds } => bench(rounds).await,
+        Command::Kind { action } => kind(action).await,
         Command::Diagnose {
             realm,
             dex_config,
+            connectors_json,
+            keycloak_cert,
             apiserver,
             users,
-        } => diagnose(&realm, &dex_config, apiserver.as_deref(), &users).await,
+        } => {
+            let files = scenario::userfiles::UserFiles {
+                realm: &realm,
+                dex_config: dex_config.as_deref(),
+                connectors_json: connectors_json.as_deref(),
+                keycloak_cert: keycloak_cert.as_deref(),
+                apiserver: apiserver.as_deref(),
+            };
+            diagnose(&files, &users).await
+        }
     }
 }
 
@@ -195,9 +262,7 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
 }
 
 async fn diagnose(
-    realm: &std::path::Path,
-    dex: &std::path::Path,
-    apiserver: Option<&std::path::Path>,
+    files: &scenario::userfiles::UserFiles<'_>,
     users: &[String],
 ) -> anyhow::Result<ExitCode> {
     let logins = users
@@ -212,15 +277,31 @@ async fn diagnose(
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let case = scenario::userfiles::case(realm, dex, apiserver, &logins)?;
-    let per_user = if apiserver.is_some() { 3 } else { 2 };
+    let case = scenario::userfiles::case_from(files, &logins)?;
+    let per_user = if files.apiserver.is_some() { 3 } else { 2 };
     eprintln!("starting Keycloak, Dex and Chromium with your configuration…");
     let run = Run::join(Owner::ThisProcess).await?;
     let report = runner::run_case(&run, &case).await?;
     for p in &report.predictions {
         println!("static check: {p}");
     }
-    for steps in report.steps.chunks(per_user) {
+    for note in &report.findings {
+        println!("note: {note}");
+    }
+    // The first step is Dex's start; the sign-ins follow only if it serves.
+    let (start, sign_ins) = report
+        .steps
+        .split_first()
+        .ok_or_else(|| anyhow::anyhow!("the case ran no step"))?;
+    match (&start.error, start.output.as_deref().filter(|o| !o.is_empty())) {
+        (Some(_), out) => println!(
+            "\nDex did not start; the sign-in was not tried. It printed:\n{}",
+            indent(out.unwrap_or_default())
+        ),
+        (None, Some(out)) => println!("\nDex started, with errors:\n{}", indent(out)),
+        (None, None) => println!("\nDex started"),
+    }
+    for steps in sign_ins.chunks(per_user) {
         let (keycloak, dex) = (&steps[0], &steps[1]);
         let user = keycloak.step.rsplit(" as ").next().unwrap_or("?");
         println!("\n{user}");
@@ -275,6 +356,75 @@ async fn diagnose(
     }
     println!("\nevidence and logs: {}", report.dir.display());
     Ok(ExitCode::from(2))
+}
+
+async fn kind(action: KindAction) -> anyhow::Result<ExitCode> {
+    use oidc_harness::scenario::ScenarioFile;
+    use oidc_harness::scenario::kind::{KindValues, render_case};
+    match action {
+        KindAction::Render {
+            scenario,
+            variant,
+            issuer,
+            ca_file,
+            out,
+        } => {
+            let file = ScenarioFile::load(&scenario)?;
+            let case = file
+                .cases()
+                .into_iter()
+                .find(|c| c.variant.as_ref().map(|v| &v.name) == variant.as_ref())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: no variant `{}`",
+                        scenario.display(),
+                        variant.unwrap_or_default()
+                    )
+                })?;
+            let dir = oidc_harness::run::out_dir().join("kind");
+            std::fs::create_dir_all(&dir)?;
+            let issuer = match issuer {
+                Some(i) => i,
+                None => oidc_harness::components::dex::DexPlan::new()?.issuer,
+            };
+            let ca_file = match ca_file {
+                Some(f) => f,
+                None => oidc_harness::tls::Ca::create(&dir)?
+                    .cert_file()
+                    .to_path_buf(),
+            };
+            let port = oidc_harness::process::free_port(std::net::Ipv4Addr::LOCALHOST)?;
+            let text = render_case(
+                &case,
+                &KindValues {
+                    issuer: &issuer,
+                    ca_file: &ca_file,
+                    name: "dev",
+                    api_server_port: port,
+                    dir: &dir,
+                },
+            )?;
+            match out {
+                Some(path) => std::fs::write(&path, text)?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KindAction::Create { scenario, variant } => {
+            let file = ScenarioFile::load(&scenario)?;
+            let filter = format!(
+                "{}/{}/{}",
+                file.scenario.guide,
+                file.name,
+                variant.unwrap_or_default()
+            );
+            let dir = scenario
+                .parent()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            run(Some(filter), dir).await
+        }
+    }
 }
 
 async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {

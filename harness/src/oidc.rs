@@ -87,6 +87,19 @@ impl Provider {
         token: &str,
         audience: &str,
     ) -> Result<Value> {
+        self.verify_jwt(http, program, token, &[audience]).await
+    }
+
+    /// Like `verify`, for any JWT of this issuer (an access token too): the
+    /// `aud` claim must hold one of `audiences`; an empty list accepts any
+    /// audience, as a JWT rule without `audiences` does in Istio and Envoy.
+    pub async fn verify_jwt(
+        &self,
+        http: &reqwest::Client,
+        program: &str,
+        token: &str,
+        audiences: &[&str],
+    ) -> Result<Value> {
         let jwks: JwkSet =
             serde_json::from_value(get_json(http, program, &self.jwks_uri).await?)
                 .map_err(|e| Error::http(program, &self.jwks_uri, format!("not a JWKS: {e}")))?;
@@ -105,10 +118,14 @@ impl Provider {
         let key = DecodingKey::from_jwk(jwk).map_err(|e| Error::step("verify", e.to_string()))?;
         let mut validation = Validation::new(header.alg);
         validation.algorithms = vec![header.alg, Algorithm::RS256];
-        validation.set_audience(&[audience]);
+        if audiences.is_empty() {
+            validation.validate_aud = false;
+        } else {
+            validation.set_audience(audiences);
+        }
         validation.set_issuer(&[&self.issuer]);
         let data = jsonwebtoken::decode::<Value>(token, &key, &validation)
-            .map_err(|e| Error::step("verify", format!("ID token rejected: {e}")))?;
+            .map_err(|e| Error::step("verify", format!("token rejected: {e}")))?;
         Ok(data.claims)
     }
 

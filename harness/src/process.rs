@@ -37,6 +37,8 @@ pub struct Spec {
     pub env: Vec<(String, String)>,
     pub cwd: Option<PathBuf>,
     pub log: PathBuf,
+    /// Append to the log instead of starting it afresh (a restart).
+    pub append_log: bool,
 }
 
 impl Spec {
@@ -48,7 +50,14 @@ impl Spec {
             env: Vec::new(),
             cwd: None,
             log: log_dir.join(format!("{name}.log")),
+            append_log: false,
         }
+    }
+
+    /// The same program again, its output appended to the same log.
+    pub fn restarted(mut self) -> Self {
+        self.append_log = true;
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
@@ -86,7 +95,13 @@ impl Supervised {
         if let Some(dir) = spec.log.parent() {
             std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
         }
-        let log = File::create(&spec.log).context(|| format!("creating {}", spec.log.display()))?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(spec.append_log)
+            .truncate(!spec.append_log)
+            .open(&spec.log)
+            .context(|| format!("creating {}", spec.log.display()))?;
         let log_err = log
             .try_clone()
             .context(|| format!("opening {}", spec.log.display()))?;

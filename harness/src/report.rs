@@ -71,6 +71,7 @@ pub fn write_case(report: &CaseReport) -> Result<PathBuf> {
         let _ = write!(h, "<h2>{}</h2>", esc(&s.step));
         for (what, v) in [
             ("ID token claims (redacted)", &s.claims),
+            ("access token claims (redacted)", &s.access_claims),
             ("userinfo", &s.userinfo),
         ] {
             if let Some(v) = v {
@@ -86,6 +87,13 @@ pub fn write_case(report: &CaseReport) -> Result<PathBuf> {
                 h,
                 "<details open><summary>Dex log line</summary><pre>{}</pre></details>",
                 esc(&l.raw)
+            );
+        }
+        if let Some(out) = &s.output {
+            let _ = write!(
+                h,
+                "<details open><summary>output</summary><pre>{}</pre></details>",
+                esc(out)
             );
         }
         if let Some(p) = &s.page {

@@ -5,6 +5,9 @@
 //! OIDC comes from the scenario, either as the legacy `--oidc-*` flags or as a
 //! structured `AuthenticationConfiguration` (`--authentication-config`); the two
 //! are mutually exclusive in the apiserver, and so here.
+//!
+//! With `OIDC_HARNESS_CLUSTER=kind` the same settings go into the guide's kind
+//! cluster config instead (`components::kind`), and the cluster is made there.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::kind::{KindCluster, KindConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::process::{Spec, Supervised, free_port, fresh_endpoint};
 use crate::tls::Ca;
@@ -34,7 +38,22 @@ pub struct ApiServer {
     dir: PathBuf,
     kubectl: PathBuf,
     kubelogin_dir: PathBuf,
+    processes: Processes,
+}
+
+/// What runs the apiserver.
+enum Processes {
+    Native(Box<Native>),
+    Kind(KindCluster),
+}
+
+/// etcd, kube-apiserver and kube-controller-manager on this machine.
+struct Native {
     apiserver: Supervised,
+    /// How kube-apiserver was started, and a client with the admin
+    /// certificate for its `/readyz`: for a restart.
+    spec: Spec,
+    admin_http: reqwest::Client,
     _controllers: Supervised,
     _etcd: Supervised,
 }
@@ -54,6 +73,9 @@ impl ApiServer {
         auth: &OidcAuth,
         dir: &Path,
     ) -> Result<ApiServer> {
+        if super::kind::requested() {
+            return ApiServer::on_kind(programs, auth, dir).await;
+        }
         let addr: SocketAddr = fresh_endpoint()?;
         let ip = addr.ip().to_string();
         let (etcd_client, etcd_peer) = (
@@ -124,7 +146,7 @@ impl ApiServer {
                 spec = spec.arg(format!("--authentication-config={}", path.display()));
             }
         }
-        let mut apiserver = Supervised::spawn(spec)?;
+        let mut apiserver = Supervised::spawn(spec.clone())?;
         let identity = reqwest::Identity::from_pem(
             format!(
                 "{}{}",
@@ -174,27 +196,10 @@ impl ApiServer {
             .arg("--secure-port=0"),
         )?;
         let aggregated = {
-            let kubectl = programs.kubectl.clone();
-            let kubeconfig = admin_kubeconfig.clone();
+            let (kubectl, kubeconfig) = (programs.kubectl.clone(), admin_kubeconfig.clone());
             move || {
                 let (kubectl, kubeconfig) = (kubectl.clone(), kubeconfig.clone());
-                async move {
-                    tokio::task::spawn_blocking(move || {
-                        Command::new(kubectl)
-                            .args([
-                                "get",
-                                "clusterrole",
-                                "view",
-                                "-o",
-                                "jsonpath={.rules[*].verbs}",
-                            ])
-                            .env("KUBECONFIG", kubeconfig)
-                            .output()
-                            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("get"))
-                    })
-                    .await
-                    .unwrap_or(false)
-                }
+                async move { view_is_aggregated(kubectl, kubeconfig).await }
             }
         };
         controllers
@@ -215,9 +220,69 @@ impl ApiServer {
                 .parent()
                 .map(Path::to_path_buf)
                 .unwrap_or_default(),
-            apiserver,
-            _controllers: controllers,
-            _etcd: etcd,
+            processes: Processes::Native(Box::new(Native {
+                apiserver,
+                spec,
+                admin_http: http,
+                _controllers: controllers,
+                _etcd: etcd,
+            })),
+        })
+    }
+
+    /// The guide's kind cluster with these OIDC settings.
+    async fn on_kind(programs: &Programs, auth: &OidcAuth, dir: &Path) -> Result<ApiServer> {
+        let name = format!("oidc-{}", crate::oidc::random_token(6).to_lowercase());
+        let config = KindConfig {
+            name: &name,
+            api_server_port: free_port(std::net::Ipv4Addr::LOCALHOST)?,
+            auth,
+            dir,
+        };
+        let cluster = KindCluster::create(&config).await?;
+        let kubeconfig = cluster.kubeconfig().to_path_buf();
+        let text = std::fs::read_to_string(&kubeconfig)
+            .context(|| format!("reading {}", kubeconfig.display()))?;
+        let doc: Value = serde_yaml::from_str(&text)
+            .map_err(|e| Error::step("kind", format!("{}: {e}", kubeconfig.display())))?;
+        let cluster_entry = &doc["clusters"][0]["cluster"];
+        let url = cluster_entry["server"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let ca_pem = cluster_entry["certificate-authority-data"]
+            .as_str()
+            .and_then(|b| {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.decode(b).ok()
+            })
+            .ok_or_else(|| {
+                Error::step("kind", "no certificate-authority-data in its kubeconfig")
+            })?;
+        let ca_file = dir.join("kind-ca.crt");
+        std::fs::write(&ca_file, ca_pem).context(|| format!("writing {}", ca_file.display()))?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while !view_is_aggregated(programs.kubectl.clone(), kubeconfig.clone()).await {
+            if std::time::Instant::now() > deadline {
+                return Err(Error::step(
+                    "kind",
+                    "ClusterRole view not aggregated after 120s",
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        Ok(ApiServer {
+            url,
+            admin_kubeconfig: kubeconfig,
+            ca_file,
+            dir: dir.to_path_buf(),
+            kubectl: programs.kubectl.clone(),
+            kubelogin_dir: programs
+                .kubelogin
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+            processes: Processes::Kind(cluster),
         })
     }
 
@@ -225,20 +290,65 @@ impl ApiServer {
         &self.url
     }
 
+    /// Stops kube-apiserver and starts it again with the same flags and
+    /// address (etcd, and so RBAC, stay); its log goes on in the same file.
+    /// What it held in memory (its token cache, the issuer's keys) is gone.
+    pub async fn restart(&mut self) -> Result<()> {
+        let readyz = format!("{}/readyz", self.url);
+        match &mut self.processes {
+            Processes::Native(native) => {
+                native.apiserver.kill();
+                let mut restarted = Supervised::spawn(native.spec.clone().restarted())?;
+                let http = native.admin_http.clone();
+                restarted
+                    .wait_ready(Duration::from_secs(120), "/readyz answering 200", || {
+                        crate::process::answers_ok(&http, &readyz)
+                    })
+                    .await?;
+                native.apiserver = restarted;
+            }
+            Processes::Kind(cluster) => {
+                cluster.restart_apiserver().await?;
+                let raw = vec!["get".to_string(), "--raw=/readyz".into()];
+                let deadline = std::time::Instant::now() + Duration::from_secs(120);
+                while !self.kubectl(&self.admin_kubeconfig, &raw).await?.success {
+                    if std::time::Instant::now() > deadline {
+                        return Err(Error::step("restart apiserver", "not ready after 120s"));
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn admin_kubeconfig(&self) -> &Path {
         &self.admin_kubeconfig
     }
 
     pub fn log_tail(&self, n: usize) -> String {
-        self.apiserver.log_tail(n)
+        match &self.processes {
+            Processes::Native(native) => native.apiserver.log_tail(n),
+            Processes::Kind(cluster) => {
+                let text = cluster.apiserver_log();
+                let lines: Vec<&str> = text.lines().collect();
+                lines[lines.len().saturating_sub(n)..].join("\n")
+            }
+        }
     }
 
     pub fn log_text(&self) -> String {
-        self.apiserver.log_text()
+        match &self.processes {
+            Processes::Native(native) => native.apiserver.log_text(),
+            Processes::Kind(cluster) => cluster.apiserver_log(),
+        }
     }
 
     pub fn log_path(&self) -> &Path {
-        self.apiserver.log_path()
+        match &self.processes {
+            Processes::Native(native) => native.apiserver.log_path(),
+            Processes::Kind(cluster) => cluster.apiserver_log_path(),
+        }
     }
 
     /// A kubeconfig whose user is a bearer token (an OIDC ID token).
@@ -260,21 +370,32 @@ impl ApiServer {
         Ok(path)
     }
 
-    /// Runs the real kubectl with `kubeconfig` (kubelogin on its PATH).
-    pub async fn kubectl(&self, kubeconfig: &Path, args: &[String]) -> Result<KubectlOutput> {
+    /// The real kubectl with `kubeconfig`, as a user's shell runs it: kubectl
+    /// and kubelogin (`kubectl-oidc_login`) on its PATH, HOME the case's folder.
+    pub fn kubectl_command(&self, kubeconfig: &Path, args: &[String]) -> tokio::process::Command {
+        let kubectl_dir = self.kubectl.parent().unwrap_or(Path::new("/"));
         let path = format!(
-            "{}:{}",
+            "{}:{}:{}",
             self.kubelogin_dir.display(),
+            kubectl_dir.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut cmd = Command::new(&self.kubectl);
+        let mut cmd = tokio::process::Command::new(&self.kubectl);
         cmd.args(args)
             .env("KUBECONFIG", kubeconfig)
             .env("PATH", path)
-            .env("HOME", &self.dir);
-        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .env("HOME", &self.dir)
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs the real kubectl with `kubeconfig` to its end.
+    pub async fn kubectl(&self, kubeconfig: &Path, args: &[String]) -> Result<KubectlOutput> {
+        let out = self
+            .kubectl_command(kubeconfig, args)
+            .stdin(std::process::Stdio::null())
+            .output()
             .await
-            .map_err(|e| Error::step("kubectl", e.to_string()))?
             .context(|| "running kubectl".into())?;
         Ok(KubectlOutput {
             success: out.status.success(),
@@ -303,6 +424,26 @@ impl ApiServer {
         }
         Ok(())
     }
+}
+
+/// Whether kube-controller-manager has aggregated the rules of ClusterRole
+/// `view` (admin, edit and view get theirs that way).
+async fn view_is_aggregated(kubectl: PathBuf, kubeconfig: PathBuf) -> bool {
+    tokio::task::spawn_blocking(move || {
+        Command::new(kubectl)
+            .args([
+                "get",
+                "clusterrole",
+                "view",
+                "-o",
+                "jsonpath={.rules[*].verbs}",
+            ])
+            .env("KUBECONFIG", kubeconfig)
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("get"))
+    })
+    .await
+    .unwrap_or(false)
 }
 
 fn write_kubeconfig(path: &Path, server: &str, ca: &Path, user: &str) -> Result<()> {

@@ -23,19 +23,45 @@ pub struct DexPlan {
     pub addr: SocketAddr,
     /// `https://<addr>/dex`, the path Kubeflow and PaletteAI use.
     pub issuer: String,
+    /// Dex's environment: what `idEnv`, `secretEnv`, `hashFromEnv` and `$VAR`
+    /// in its config read.
+    pub env: Vec<(String, String)>,
 }
 
 impl DexPlan {
     pub fn new() -> Result<DexPlan> {
-        let addr = crate::process::fresh_endpoint()?;
+        // On kind (for users with Docker) the node must reach Dex's issuer.
+        let addr = if super::kind::requested() {
+            let ip = super::kind::host_address()?;
+            std::net::SocketAddr::from((ip, crate::process::free_port(ip)?))
+        } else {
+            crate::process::fresh_endpoint()?
+        };
         Ok(DexPlan {
             addr,
             issuer: format!("https://{addr}/dex"),
+            env: Vec::new(),
         })
     }
 
     pub fn callback(&self) -> String {
         format!("{}/callback", self.issuer)
+    }
+
+    /// Dex behind a gateway (Kubeflow's Istio ingress): its issuer is
+    /// `<gateway>/dex`, while it still listens on its own address.
+    pub fn behind(mut self, gateway: &str) -> DexPlan {
+        self.issuer = format!("{}/dex", gateway.trim_end_matches('/'));
+        self
+    }
+
+    /// Dex at its own address (`https://<addr>/dex`): what a program inside the
+    /// cluster would call, e.g. oauth2-proxy's `redeem_url`.
+    pub fn internal(&self) -> String {
+        let path = url::Url::parse(&self.issuer)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        format!("https://{}{path}", self.addr)
     }
 }
 
@@ -43,6 +69,8 @@ pub struct Dex {
     plan: DexPlan,
     process: Supervised,
     pub cert: ServerCert,
+    /// How it was started, for a restart.
+    spec: Spec,
 }
 
 impl Dex {
@@ -68,10 +96,13 @@ impl Dex {
         let text =
             serde_yaml::to_string(&config).map_err(|e| Error::step("dex config", e.to_string()))?;
         std::fs::write(&path, text).context(|| format!("writing {}", path.display()))?;
-        let mut process =
-            Supervised::spawn(Spec::new(PROGRAM, binary, dir).arg("serve").arg(&path))?;
+        let mut spec = Spec::new(PROGRAM, binary, dir).arg("serve").arg(&path);
+        for (k, v) in &plan.env {
+            spec = spec.env(k, v);
+        }
+        let mut process = Supervised::spawn(spec.clone())?;
         let http = ca.http_client()?;
-        let discovery = format!("{}/.well-known/openid-configuration", plan.issuer);
+        let discovery = format!("{}/.well-known/openid-configuration", plan.internal());
         process
             .wait_ready(Duration::from_secs(30), "discovery answering 200", || {
                 crate::process::answers_ok(&http, &discovery)
@@ -81,11 +112,35 @@ impl Dex {
             plan,
             process,
             cert,
+            spec,
         })
+    }
+
+    /// Stops Dex and starts it again with the same configuration, address and
+    /// certificate; its log goes on in the same file. With `storage: memory`
+    /// it comes back with new signing keys and no sessions, as a new install
+    /// of Dex does.
+    pub async fn restart(&mut self, ca: &Ca) -> Result<()> {
+        self.process.kill();
+        let mut process = Supervised::spawn(self.spec.clone().restarted())?;
+        let http = ca.http_client()?;
+        let discovery = format!("{}/.well-known/openid-configuration", self.plan.internal());
+        process
+            .wait_ready(Duration::from_secs(30), "discovery answering 200", || {
+                crate::process::answers_ok(&http, &discovery)
+            })
+            .await?;
+        self.process = process;
+        Ok(())
     }
 
     pub fn issuer(&self) -> &str {
         &self.plan.issuer
+    }
+
+    /// Where Dex itself listens (behind a gateway, not its issuer's host).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.plan.addr
     }
 
     pub fn log_text(&self) -> String {

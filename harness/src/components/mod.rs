@@ -6,3 +6,7 @@ pub mod app;
 pub mod browser;
 pub mod dex;
 pub mod keycloak;
+pub mod kind;
+pub mod oauth2_proxy;
+pub mod tls_front;
+pub mod upstream;

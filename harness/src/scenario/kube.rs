@@ -1,151 +1,63 @@
-//! The Kubernetes steps: the real kubelogin (its browser hook driven by the
-//! harness's Chromium), the real kubectl, and `can_i` matrices asked of the
-//! real apiserver two ways.
+//! The Kubernetes steps: the real kubectl (kubelogin's are in `kubelogin`),
+//! and `can_i` matrices asked of the real apiserver two ways.
 
-use std::os::unix::fs::PermissionsExt;
-use std::time::{Duration, Instant};
-
-use super::runner::{
-    SignInEnd, Stack, StepReport, redact, sign_in, verify_error, verify_no_error, verify_subset,
-};
-use super::{CanI, Kubectl, Kubelogin, ProxyCanI};
+use super::runner::{Stack, StepReport, verify_error, verify_no_error};
+use super::{CanI, Kubectl, ProxyCanI};
 use crate::components::apiserver::ApiServer;
 use crate::emulated::ImpersonationProxy;
-use crate::error::{Error, IoContext, Result};
-use crate::oidc::Provider;
+use crate::error::{Error, Result};
 
 impl Stack<'_> {
-    fn apiserver(&self) -> Result<&ApiServer> {
+    pub(super) fn apiserver(&self) -> Result<&ApiServer> {
         self.apiserver
             .as_ref()
             .ok_or_else(|| Error::step("kubectl", "the scenario has no apiserver"))
     }
 
-    /// `kubectl oidc-login get-token` with the guide's flags. kubelogin runs
-    /// `--browser-command URL` without a shell: the harness gives it a script
-    /// that writes the URL down, then signs in at that URL with Chromium.
-    pub(super) async fn do_kubelogin(&mut self, s: &Kubelogin) -> Result<StepReport> {
-        let password = self.password_of(&s.user, &s.password)?;
-        let url_file = self.dir.join("kubelogin-url");
-        let _ = std::fs::remove_file(&url_file);
-        let hook = self.dir.join("kubelogin-browser.sh");
-        std::fs::write(
-            &hook,
-            format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", url_file.display()),
-        )
-        .context(|| format!("writing {}", hook.display()))?;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
-            .context(|| hook.display().to_string())?;
-        let mut args = vec!["get-token".to_string()];
-        args.extend(s.args.iter().cloned());
-        args.extend([
-            format!(
-                "--token-cache-dir={}",
-                self.dir.join("kube-cache").display()
-            ),
-            format!(
-                "--certificate-authority={}",
-                self.run.ca.cert_file().display()
-            ),
-            format!("--listen-address=127.0.0.1:{}", self.kubelogin_port),
-            format!("--browser-command={}", hook.display()),
-            "--authentication-timeout-sec=120".into(),
-        ]);
-        let log = self.dir.join("kubelogin.log");
-        let mut child = tokio::process::Command::new(&self.run.programs.kubelogin)
-            .args(&args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::fs::File::create(&log).context(|| log.display().to_string())?)
-            .kill_on_drop(true)
-            .spawn()
-            .context(|| "starting kubelogin".into())?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let url = loop {
-            if let Ok(url) = std::fs::read_to_string(&url_file)
-                && !url.is_empty()
-            {
-                break url;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
+    pub(super) async fn do_kubectl(&mut self, s: &Kubectl) -> Result<StepReport> {
+        let (success, text) = match self.exec_users.get(&s.identity).cloned() {
+            Some(entry) => self.kubectl_as_exec_user(s, &entry).await?,
+            None if s.sign_in.is_some() => {
                 return Err(Error::step(
-                    "kubelogin",
+                    "kubectl",
                     format!(
-                        "exited ({status}) before opening a browser:\n{}",
-                        crate::process::log_tail(&log, 20)
+                        "`sign_in` is for a user entry made by `set_credentials`; `{}` is not one",
+                        s.identity
                     ),
                 ));
             }
-            if Instant::now() > deadline {
-                return Err(Error::step("kubelogin", "never called its browser command"));
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            None => self.kubectl_with_kubeconfig(s).await?,
         };
-        let done = format!("http://localhost:{}", self.kubelogin_port);
-        let browser = self.fresh_browser().await?;
-        if let SignInEnd::Stopped { url, reason } = sign_in(
-            browser,
-            &url,
-            &done,
-            &s.user,
-            &password,
-            s.connector.as_deref(),
-        )
-        .await?
+        if let Some(wanted) = s.success
+            && success != wanted
         {
             return Err(Error::step(
-                "kubelogin sign-in",
-                format!("{reason} at {url}"),
-            ));
-        }
-        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-            .await
-            .map_err(|_| Error::step("kubelogin", "no token 60s after the sign-in"))?
-            .context(|| "waiting for kubelogin".into())?;
-        if !out.status.success() {
-            return Err(Error::step(
-                "kubelogin",
+                "kubectl",
                 format!(
-                    "exited {}:\n{}",
-                    out.status,
-                    crate::process::log_tail(&log, 20)
+                    "expected kubectl to {}, it {}:\n{text}",
+                    if wanted { "succeed" } else { "fail" },
+                    if success { "succeeded" } else { "failed" }
                 ),
             ));
         }
-        let credential: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .map_err(|e| Error::step("kubelogin", format!("not an ExecCredential: {e}")))?;
-        let token = credential["status"]["token"]
-            .as_str()
-            .ok_or_else(|| Error::step("kubelogin", format!("no status.token in {credential}")))?
-            .to_string();
-        let client_id = flag(&s.args, "--oidc-client-id").unwrap_or_default();
-        let issuer = flag(&s.args, "--oidc-issuer-url").unwrap_or_default();
-        let http = self.run.ca.http_client()?;
-        let provider = Provider::discover(&http, "dex", &issuer).await?;
-        let claims = provider.verify(&http, "dex", &token, &client_id).await?;
-        verify_no_error(&s.expect, "kubelogin got a token")?;
-        verify_subset(
-            "kubelogin token claims",
-            &s.expect.claims,
-            &Some(claims.clone()),
-        )?;
-        if let Some(wanted) = s.expect.lifetime_seconds {
-            let lifetime =
-                claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
-            if lifetime != wanted {
-                return Err(Error::step(
-                    "kubelogin",
-                    format!("the ID token lives {lifetime}s, expected {wanted}s"),
-                ));
-            }
+        if let Some(wanted) = &s.output
+            && !text.contains(wanted.as_str())
+        {
+            return Err(Error::step(
+                "kubectl",
+                format!("expected the output to contain `{wanted}`:\n{text}"),
+            ));
         }
-        self.tokens.insert(s.user.clone(), token);
         Ok(StepReport {
-            claims: Some(redact(claims)),
+            error: (!success).then(|| text.lines().next().unwrap_or_default().to_string()),
+            output: Some(text),
             ..Default::default()
         })
     }
 
-    pub(super) async fn do_kubectl(&mut self, s: &Kubectl) -> Result<StepReport> {
+    /// kubectl as `admin` (client certificate) or with a user's token as a
+    /// static `token:` in a kubeconfig.
+    async fn kubectl_with_kubeconfig(&mut self, s: &Kubectl) -> Result<(bool, String)> {
         let api = self.apiserver()?;
         let kubeconfig = if s.identity == "admin" {
             api.admin_kubeconfig().to_path_buf()
@@ -163,31 +75,14 @@ impl Stack<'_> {
         };
         let out = api.kubectl(&kubeconfig, &s.args).await?;
         let text = format!("{}{}", out.stdout, out.stderr);
-        if let Some(wanted) = s.success
-            && out.success != wanted
+        if !out.success
+            && text.contains("Unauthorized")
+            && let Some(token) = self.tokens.get(&s.identity).cloned()
         {
-            return Err(Error::step(
-                "kubectl",
-                format!(
-                    "expected kubectl to {}, it {}:\n{text}",
-                    if wanted { "succeed" } else { "fail" },
-                    if out.success { "succeeded" } else { "failed" }
-                ),
-            ));
+            let source = format!("{}'s ID token as a kubeconfig `token:`", s.identity);
+            self.note_refused(source, &token, &text, false).await;
         }
-        if let Some(wanted) = &s.output
-            && !text.contains(wanted.as_str())
-        {
-            return Err(Error::step(
-                "kubectl",
-                format!("expected the output to contain `{wanted}`:\n{text}"),
-            ));
-        }
-        Ok(StepReport {
-            error: (!out.success).then(|| text.lines().next().unwrap_or_default().to_string()),
-            output: Some(text),
-            ..Default::default()
-        })
+        Ok((out.success, text))
     }
 
     /// Each row through impersonation (as `kubectl auth can-i --as --as-group`
@@ -320,7 +215,7 @@ fn answer(stdout: &str) -> String {
     stdout.lines().next().unwrap_or_default().trim().to_string()
 }
 
-fn flag(args: &[String], name: &str) -> Option<String> {
+pub(super) fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter().find_map(|a| {
         a.strip_prefix(name)
             .and_then(|v| v.strip_prefix('='))
@@ -328,7 +223,7 @@ fn flag(args: &[String], name: &str) -> Option<String> {
     })
 }
 
-fn safe_name(user: &str) -> String {
+pub(super) fn safe_name(user: &str) -> String {
     user.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()

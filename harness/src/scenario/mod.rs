@@ -26,17 +26,59 @@
 //!
 //! Template values (`{{ ... }}`, in any string, rendered with minijinja):
 //! `keycloak.url`, `keycloak.issuer`, `keycloak.realm` (unique per case),
-//! `dex.issuer`, `dex.callback`, `app.redirect_uri`, `tls.ca_file` (the run's
-//! CA, for Dex's `rootCAs`), and `secret.<name>` (random per case, the same
-//! value wherever the same name is used). Scenario files hold no ports, no
+//! `keycloak.ingress_issuer` (the realm through `keycloak.ingress`),
+//! `dex.issuer`, `dex.callback`, `dex.internal` (Dex at its own address, as a
+//! program inside the cluster calls it), `app.redirect_uri`, `tls.ca_file`
+//! (the run's CA, for Dex's `rootCAs`), `oauth2_proxy.url`,
+//! `oauth2_proxy.callback`, `oauth2_proxy.cookie_secret` (32 random bytes,
+//! URL-safe base64), `oauth2_proxy.cookie_secret_openssl` (as `openssl rand
+//! -base64 32` prints them, with a `+` or `/`), `gateway.url` (with `istio:`, Dex's issuer is
+//! `<gateway.url>/dex`), `upstream.url` (the application behind the proxy),
+//! and `secret.<name>` (random per case, the same value wherever the same
+//! name is used). Scenario files hold no ports, no
 //! addresses and no secrets.
+//!
+//! kubectl and kubelogin, as guide 003 uses them:
+//!
+//! ```yaml
+//!   - kubelogin: { user: u@example.com, password: "...", args: ["--oidc-issuer-url={{ dex.issuer }}", ...] }
+//!   - set_credentials: { name: oidc, args: [--exec-api-version=..., --exec-command=kubectl, --exec-arg=oidc-login, ...] }
+//!   - kubectl: { as: oidc, args: [get, pods, -A], sign_in: { user: u@example.com, password: "..." } }
+//!   - restart: dex
+//!   - wait_token_expired: { user: oidc }
+//! ```
+//!
+//! `kubectl` runs `as:` the cluster `admin`, a user whose ID token an earlier
+//! step got (a static `token:` in a kubeconfig), or a user entry made by
+//! `set_credentials` (kubectl then runs kubelogin as its exec plugin, on a
+//! terminal; `sign_in` says who signs in when kubelogin opens its browser).
+//! `{{ env.HOME }}` is the HOME kubectl and kubelogin run with (the guide's
+//! `$HOME`, e.g. in `--token-cache-dir`).
+//!
+//! Charmed Kubeflow gives Dex its connectors as one string, the value of
+//! `juju config dex-auth connectors=...`; `dex.connectors_json` holds it and
+//! the [emulated] dex-auth charm turns it into `dex.config.connectors`. A
+//! `dex_start` step checks Dex's start-up:
+//!
+//! ```yaml
+//!   - dex_start: { running: true, log: "x509: certificate is valid for ingress.local, not localhost" }
+//! ```
 //!
 //! The harness's own keys are strict: an unknown key is an error naming the
 //! file, line and column and the keys that are valid there.
 
+pub mod device;
+pub mod dexstart;
+pub mod discovery;
+pub mod envoy;
+pub mod kind;
 pub mod kube;
+pub mod kubelogin;
+pub mod proxy;
 pub mod runner;
 pub mod template;
+pub mod tokens;
+pub mod usercert;
 pub mod userfiles;
 
 use std::path::{Path, PathBuf};
@@ -70,6 +112,21 @@ pub struct Scenario {
     /// (an emulated hop) and impersonates on the real apiserver.
     #[serde(default)]
     pub impersonation_proxy: Option<Value>,
+    /// A real oauth2-proxy in front of the application (the harness's echo
+    /// of what it receives, `{{ upstream.url }}`).
+    #[serde(default)]
+    pub oauth2_proxy: Option<OAuth2ProxySpec>,
+    /// OSMO's Helm values (`osmo_values.yaml`) as a guide shows them:
+    /// `services.service.auth` and `sidecars.envoy.jwt`, whose Envoy the
+    /// `envoy_jwt` step emulates (`emulated::envoy`).
+    #[serde(default)]
+    pub osmo_values: Option<Value>,
+    /// Kubeflow's Istio ingress gateway, EMULATED (`emulated::istio`): one
+    /// host for Dex (`/dex/`, so Dex's issuer becomes `<gateway>/dex`),
+    /// oauth2-proxy (`/oauth2/`) and the application, with the guide's
+    /// RequestAuthentication and the mesh's ext-authz provider.
+    #[serde(default)]
+    pub istio: Option<crate::emulated::istio::IstioSpec>,
     /// Each step is a map with one key, the verb.
     #[serde(with = "serde_yaml::with::singleton_map_recursive")]
     pub steps: Vec<Step>,
@@ -107,6 +164,18 @@ pub struct KeycloakSpec {
     /// A RealmRepresentation (as `kc.sh export` writes it), or a path to one
     /// relative to the scenario file. Its realm name is made unique per case.
     pub realm: Value,
+    /// A TLS-terminating front before Keycloak (an ingress controller), on
+    /// `localhost`, presenting a certificate for these names from the run's
+    /// CA: Dex reaches the realm through it at `{{ keycloak.ingress_issuer }}`.
+    #[serde(default)]
+    pub ingress: Option<IngressSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngressSpec {
+    /// The DNS names its certificate is valid for, e.g. `[ingress.local]`.
+    pub certificate_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +188,16 @@ pub struct DexSpec {
     /// unknown key stops the case before anything starts.
     #[serde(default)]
     pub ignored_keys: Vec<String>,
+    /// Dex's environment (what `idEnv`, `secretEnv`, `hashFromEnv` read).
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    /// The connectors given the Charmed Kubeflow way: the string value of
+    /// `juju config dex-auth connectors=...` (JSON or YAML). The [emulated]
+    /// dex-auth charm parses it as the charm does (`yaml.safe_load`) and puts
+    /// whatever comes out under `connectors` in `config`; a value that does
+    /// not parse fails the charm's hook and Dex is not started.
+    #[serde(default)]
+    pub connectors_json: Option<String>,
 }
 
 /// A real kube-apiserver (with etcd) that trusts an OIDC issuer.
@@ -134,6 +213,28 @@ pub struct ApiServerSpec {
     /// Manifests (YAML) applied as the cluster admin before the steps.
     #[serde(default)]
     pub rbac: Option<String>,
+}
+
+/// oauth2-proxy as a Deployment or Helm chart runs it: the keys of its
+/// `oauth2_proxy.cfg`, its environment (`OAUTH2_PROXY_*`) and extra
+/// arguments. The harness adds only `--http-address` and its CA.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2ProxySpec {
+    #[serde(default = "empty_map")]
+    pub config: Value,
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Files the Deployment mounts (its ConfigMaps), by relative path; they
+    /// are written under `{{ oauth2_proxy.files }}`.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
+fn empty_map() -> Value {
+    Value::Object(Default::default())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +263,82 @@ pub enum Step {
     /// Rows `[user, "verb resource", expected]` for users signed in earlier,
     /// through the emulated impersonation proxy (their Dex groups mapped).
     ProxyCanI(ProxyCanI),
+    /// A browser opens the application behind oauth2-proxy (through the
+    /// gateway when the scenario has `istio`), signs in at whatever login pages
+    /// come, and lands on the application; `expect.headers` is a subset of the
+    /// headers the application received.
+    ProxyLogin(ProxyLogin),
+    /// One HTTP request to the application's address (the gateway's, else
+    /// oauth2-proxy's), optionally with a Bearer token a user got earlier.
+    HttpGet(HttpGet),
+    /// `kubectl config set-credentials <name> <args>` with the guide's
+    /// `--exec-*` flags: a user entry (in the cluster's kubeconfig, as kind
+    /// writes it) whose credential is kubelogin as kubectl's exec plugin.
+    /// The harness appends only kubelogin's CA, listen address and browser
+    /// hook (`--exec-arg`s). `kubectl` steps `as:` that name then use it.
+    SetCredentials(SetCredentials),
+    /// Stops a program of the case and starts it again with the same
+    /// configuration and address: `dex` (storage memory: new signing keys,
+    /// as a new install of Dex) or `apiserver` (etcd keeps RBAC; what it held
+    /// in memory, such as its token cache, is gone).
+    Restart(Restartable),
+    /// Waits until the ID token of a user (an earlier step's, or the one in
+    /// a `set_credentials` entry's token cache) is past its `exp`; at most
+    /// two minutes, so shorten Dex's `expiry.idTokens` for this.
+    WaitTokenExpired(WaitTokenExpired),
+    /// Dex's start-up: whether it is serving and what it logged (a connector
+    /// it could not open, a config it could not read). With this step in a
+    /// case, a Dex that exits at start (or a config the [emulated] dex-auth
+    /// charm refuses) is the step's evidence instead of a failed case; the
+    /// steps after it run only if Dex is serving.
+    DexStart(DexStart),
+    /// A guide's endpoints table against the issuer's discovery document.
+    Discovery(discovery::Discovery),
+    /// The OAuth 2.0 Device Authorization Grant as a CLI runs it: the browser
+    /// opens the verification URI, signs in and approves; the harness polls.
+    DeviceLogin(device::DeviceLogin),
+    /// A token from an earlier step through the EMULATED Envoy `jwt_authn`
+    /// of `osmo_values.sidecars.envoy.jwt` and OSMO's pool visibility rule.
+    EnvoyJwt(envoy::EnvoyJwtStep),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DexStart {
+    /// Whether Dex must be serving (default true; `null`: either is fine).
+    #[serde(default = "yes")]
+    pub running: Option<bool>,
+    /// Text Dex's log (values decoded) or the charm's refusal must contain.
+    #[serde(default)]
+    pub log: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyLogin {
+    pub user: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The Dex connector to pick, when Dex shows a choice.
+    #[serde(default)]
+    pub connector: Option<String>,
+    /// The path opened first (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpGet {
+    pub path: String,
+    /// `Authorization: Bearer` with the ID token the named user got in the
+    /// latest earlier step that gave one.
+    #[serde(default)]
+    pub bearer: Option<String>,
+    #[serde(default)]
+    pub expect: Expect,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,7 +369,8 @@ pub struct Kubelogin {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Kubectl {
-    /// `admin` (client certificate) or a user who got a token in an earlier step.
+    /// `admin` (client certificate), a user who got a token in an earlier
+    /// step, or the name of a `set_credentials` user entry.
     #[serde(rename = "as")]
     pub identity: String,
     pub args: Vec<String>,
@@ -202,6 +380,47 @@ pub struct Kubectl {
     /// Whether kubectl must succeed (default true; `null`: either is fine).
     #[serde(default = "yes")]
     pub success: Option<bool>,
+    /// For a `set_credentials` entry: who signs in when kubelogin opens its
+    /// browser. Given, kubelogin must open it; absent, it must not (kubelogin
+    /// answers from its token cache).
+    #[serde(default)]
+    pub sign_in: Option<SignInAs>,
+}
+
+/// Who signs in at the login page a program opened.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInAs {
+    pub user: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub connector: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetCredentials {
+    /// The user entry's name (`oidc` in the guide).
+    pub name: String,
+    /// The guide's flags: `--exec-api-version=...`, `--exec-command=...`,
+    /// `--exec-arg=...`, `--exec-interactive-mode=...`.
+    pub args: Vec<String>,
+}
+
+/// A program `restart` can restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restartable {
+    Dex,
+    Apiserver,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitTokenExpired {
+    /// A user who got a token in an earlier step, or a `set_credentials` entry.
+    pub user: String,
 }
 
 fn yes() -> Option<bool> {
@@ -265,6 +484,10 @@ pub struct BrowserLogin {
     pub redirect_uri: Option<String>,
     #[serde(default)]
     pub scope: Option<String>,
+    /// For `at: keycloak`: the new password to set on Keycloak's "Update
+    /// password" page (a user with a temporary password).
+    #[serde(default)]
+    pub new_password: Option<String>,
     #[serde(default)]
     pub expect: Expect,
     /// Name of an insta snapshot of the ID token claims (volatile fields redacted).
@@ -282,6 +505,9 @@ pub struct Expect {
     /// A subset of the verified ID token claims.
     #[serde(default)]
     pub claims: Option<Value>,
+    /// A subset of the verified access token claims (Keycloak steps).
+    #[serde(default)]
+    pub access_claims: Option<Value>,
     /// A subset of the userinfo answer.
     #[serde(default)]
     pub userinfo: Option<Value>,
@@ -298,6 +524,20 @@ pub struct Expect {
     /// The ID token's `exp - iat`, in seconds.
     #[serde(default)]
     pub lifetime_seconds: Option<i64>,
+    /// An HTTP status (`http_get`).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// A subset of the headers the application behind a proxy received
+    /// (lower-case names).
+    #[serde(default)]
+    pub headers: Option<Value>,
+    /// Text in oauth2-proxy's log during the step.
+    #[serde(default)]
+    pub proxy_log: Option<String>,
+    /// A refresh token came with the tokens, and redeeming it at the token
+    /// endpoint gives a new ID token for the same subject (offline_access).
+    #[serde(default)]
+    pub refresh: bool,
 }
 
 /// A scenario file: validated, with its raw (unrendered) content kept for
@@ -494,7 +734,7 @@ mod tests {
     fn unknown_key_names_location_and_valid_keys() {
         check_error(
             "guide: g\nsource: s\ndescription: d\nstepz: []\n",
-            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `apiserver`, `impersonation_proxy`, `steps`, `variants`",
+            "DIR/bad.yaml:4:1: unknown field `stepz`, expected one of `guide`, `source`, `description`, `findings`, `keycloak`, `dex`, `app`, `apiserver`, `impersonation_proxy`, `oauth2_proxy`, `osmo_values`, `istio`, `steps`, `variants`",
         );
     }
 
@@ -502,7 +742,7 @@ mod tests {
     fn unknown_step_verb_is_located() {
         check_error(
             "guide: g\nsource: s\ndescription: d\nsteps:\n  - browser_logon: {}\n",
-            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`, `proxy_can_i`",
+            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`, `proxy_can_i`, `proxy_login`, `http_get`, `set_credentials`, `restart`, `wait_token_expired`, `dex_start`, `discovery`, `device_login`, `envoy_jwt`",
         );
     }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::template::{Renderer, Values};
 use super::{At, BrowserLogin, Case, Expect, PasswordGrant, Scenario, Step};
-use crate::components::apiserver::{ApiServer, OidcAuth};
+use crate::components::apiserver::ApiServer;
 use crate::components::app::{App, AppPlan, Registration, SignIn};
 use crate::components::browser::{Browser, PageEvidence, truncate};
 use crate::components::dex::{Dex, DexPlan};
@@ -61,6 +61,8 @@ pub struct StepReport {
     pub error: Option<String>,
     /// Verified ID token claims, volatile fields redacted.
     pub claims: Option<Value>,
+    /// Verified access token claims (Keycloak steps), volatile fields redacted.
+    pub access_claims: Option<Value>,
     pub userinfo: Option<Value>,
     pub dex_login: Option<LoginLine>,
     pub snapshot: Option<String>,
@@ -79,12 +81,21 @@ pub(super) struct Stack<'r> {
     pub(super) app: Option<App>,
     pub(super) browser: Option<Browser>,
     pub(super) apiserver: Option<ApiServer>,
+    /// oauth2-proxy, the gateway and the application behind them.
+    pub(super) front: super::proxy::Front,
     /// Raw ID tokens got by earlier steps, per user, and their verified claims.
     pub(super) tokens: HashMap<String, String>,
     pub(super) claims: HashMap<String, Value>,
     /// Where kubelogin listens (its redirect is `http://localhost:<port>`).
     pub(super) kubelogin_port: u16,
+    /// Kubeconfig user entries made by `set_credentials`, by name.
+    pub(super) exec_users: HashMap<String, super::kubelogin::ExecUser>,
+    /// Token responses (ID, access and refresh tokens) of Keycloak steps, by
+    /// `envoy::grant_key(client, user)`.
+    pub(super) grants: HashMap<String, Value>,
     pub(super) observed: Observed,
+    /// The ingress before Keycloak and how Dex's start went.
+    pub(super) startup: super::dexstart::Startup,
 }
 
 pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
@@ -96,7 +107,12 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         case.file.scenario.guide,
         random_token(6).to_lowercase()
     );
-    let dex_plan = DexPlan::new()?;
+    let document = case.document()?;
+    let front = super::proxy::Front::new()?;
+    let mut dex_plan = DexPlan::new()?;
+    if document.get("istio").is_some() {
+        dex_plan = dex_plan.behind(&front.gateway.url());
+    }
     let app_plan = AppPlan::new()?;
     let mut values = Values::default();
     values
@@ -108,6 +124,8 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         .insert("issuer".into(), run.keycloak.issuer(&realm_name));
     values.dex.insert("issuer".into(), dex_plan.issuer.clone());
     values.dex.insert("callback".into(), dex_plan.callback());
+    values.dex.insert("internal".into(), dex_plan.internal());
+    front.add_values(&mut values, &dir);
     values
         .app
         .insert("redirect_uri".into(), app_plan.redirect_uri());
@@ -122,10 +140,13 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         "redirect_uri".into(),
         format!("http://localhost:{kubelogin_port}"),
     );
+    values.env.insert("HOME".into(), dir.display().to_string());
+    let mut startup = super::dexstart::Startup::new(&realm_name, &mut values)?;
     let file = case.file.path.display().to_string();
-    let document = Renderer::new(&values).render(&case.document()?, &file)?;
-    let scenario: Scenario = serde_json::from_value(document)
+    let document = Renderer::new(&values).render(&document, &file)?;
+    let mut scenario: Scenario = serde_json::from_value(document)
         .map_err(|e| Error::step("scenario", format!("{file}: {e}")))?;
+    startup.apply_charm(&mut scenario, case);
     let predictions = static_check(case, &scenario)?;
 
     let mut stack = Stack {
@@ -137,20 +158,33 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         app: None,
         browser: None,
         apiserver: None,
+        front,
         tokens: HashMap::new(),
         claims: HashMap::new(),
         kubelogin_port,
+        exec_users: HashMap::new(),
+        grants: HashMap::new(),
         observed: Observed::default(),
+        startup,
     };
     let result = stack.run(realm_name, dex_plan, app_plan).await;
     if let Some(api) = &stack.apiserver {
         stack.observed.apiserver_log = api.log_text();
     }
+    let oauth2_proxy = serde_json::to_value(&scenario.oauth2_proxy).unwrap_or_default();
+    let istio = serde_json::to_value(&scenario.istio).unwrap_or_default();
     let diagnoses = diagnose::diagnose(
         &diagnose::Config {
+            oauth2_proxy: Some(&oauth2_proxy).filter(|v| !v.is_null()),
+            istio: Some(&istio).filter(|v| !v.is_null()),
             realm: stack.realm.as_ref().map(|(_, r)| r),
             dex: scenario.dex.as_ref().map(|d| &d.config),
             impersonation: scenario.impersonation_proxy.as_ref(),
+            connectors_json: scenario
+                .dex
+                .as_ref()
+                .and_then(|d| d.connectors_json.as_deref()),
+            apiserver: scenario.apiserver.as_ref(),
         },
         &stack.observed,
     );
@@ -263,15 +297,11 @@ impl Stack<'_> {
             self.realm = Some((realm_name, rep));
         }
         if let Some(dex) = &self.scenario.dex {
-            let dex = Dex::start(
-                &run.programs.dex,
-                &run.ca,
-                dex_plan,
-                dex.config.clone(),
-                &self.dir,
-            )
-            .await?;
-            self.dex = Some(dex);
+            let mut dex_plan = dex_plan;
+            dex_plan.env = dex.env.clone().into_iter().collect();
+            let config = dex.config.clone();
+            self.start_ingress().await?;
+            self.start_dex(dex_plan, config).await?;
         }
         if let (Some(app), Some(dex)) = (&self.scenario.app, &self.dex) {
             let http = run.ca.http_client()?;
@@ -286,16 +316,7 @@ impl Stack<'_> {
             self.app = Some(App::start(app_plan, reg, http).await?);
         }
         if let Some(spec) = self.scenario.apiserver.clone() {
-            let auth = match (&spec.authentication_config, spec.oidc_flags.is_empty()) {
-                (Some(config), true) => OidcAuth::Config(config.clone()),
-                (None, _) => OidcAuth::Flags(spec.oidc_flags.clone()),
-                (Some(_), false) => {
-                    return Err(Error::step(
-                        "apiserver",
-                        "oidc_flags and authentication_config are mutually exclusive (as in kube-apiserver)",
-                    ));
-                }
-            };
+            let auth = super::kind::oidc_auth(&spec)?;
             let started = Instant::now();
             let apiserver = ApiServer::start(&run.programs, &run.ca, &auth, &self.dir).await?;
             tracing::info!("apiserver ready in {:.1}s", started.elapsed().as_secs_f64());
@@ -304,6 +325,7 @@ impl Stack<'_> {
             }
             self.apiserver = Some(apiserver);
         }
+        self.start_front().await?;
         let mut reports = Vec::new();
         for (i, step) in self.scenario.steps.clone().iter().enumerate() {
             let started = Instant::now();
@@ -333,6 +355,35 @@ impl Stack<'_> {
                     format!("{}: can-i matrix ({} rows)", i + 1, s.rows.len()),
                     self.do_can_i(s).await,
                 ),
+                Step::ProxyLogin(s) => (
+                    format!("{}: proxy_login {} as {}", i + 1, s.path.as_deref().unwrap_or("/"), s.user),
+                    self.do_proxy_login(s).await,
+                ),
+                Step::HttpGet(s) => (
+                    format!(
+                        "{}: http_get {}{}",
+                        i + 1,
+                        s.path,
+                        s.bearer.as_ref().map(|b| format!(" (Bearer: {b}'s token)")).unwrap_or_default()
+                    ),
+                    self.do_http_get(s).await,
+                ),
+                Step::SetCredentials(s) => (
+                    format!("{}: kubectl config set-credentials {}", i + 1, s.name),
+                    self.do_set_credentials(s).await,
+                ),
+                Step::Restart(what) => (
+                    format!("{}: restart {}", i + 1, format!("{what:?}").to_lowercase()),
+                    self.do_restart(*what).await,
+                ),
+                Step::DexStart(s) => (
+                    format!("{}: dex start", i + 1),
+                    self.do_dex_start(s).await,
+                ),
+                Step::WaitTokenExpired(s) => (
+                    format!("{}: wait until {}'s token has expired", i + 1, s.user),
+                    self.do_wait_token_expired(s).await,
+                ),
                 Step::ProxyCanI(s) => (
                     format!(
                         "{}: [emulated] impersonation proxy, can-i ({} rows)",
@@ -340,6 +391,24 @@ impl Stack<'_> {
                         s.rows.len()
                     ),
                     self.do_proxy_can_i(s).await,
+                ),
+                Step::Discovery(s) => (
+                    format!("{}: discovery at {:?} ({} endpoints)", i + 1, s.at, s.endpoints.len()),
+                    self.do_discovery(s).await,
+                ),
+                Step::DeviceLogin(s) => (
+                    format!("{}: device_login {} as {}", i + 1, s.client, s.user),
+                    self.do_device_login(s).await,
+                ),
+                Step::EnvoyJwt(s) => (
+                    format!(
+                        "{}: [emulated] envoy jwt_authn, {}'s {} from {}",
+                        i + 1,
+                        s.user,
+                        s.token,
+                        s.client
+                    ),
+                    self.do_envoy_jwt(s).await,
                 ),
             };
             match outcome {
@@ -349,6 +418,10 @@ impl Stack<'_> {
                     reports.push(report);
                 }
                 Err(e) => return Err(self.with_evidence(&label, e).await),
+            }
+            // Nothing after it can run without Dex.
+            if matches!(step, Step::DexStart(_)) && self.dex.is_none() {
+                break;
             }
         }
         Ok(reports)
@@ -462,6 +535,12 @@ impl Stack<'_> {
                 {
                     report.userinfo = Some(provider.userinfo(&http, program, access).await?);
                 }
+                if s.at == At::Keycloak {
+                    self.grants.insert(
+                        super::envoy::grant_key(&s.client, &s.user),
+                        tokens.clone(),
+                    );
+                }
                 verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
                 verify_subset("userinfo", &s.expect.userinfo, &report.userinfo)?;
                 report.claims = report.claims.map(redact);
@@ -565,6 +644,9 @@ impl Stack<'_> {
                 if let Some(t) = tokens["id_token"].as_str() {
                     self.tokens.insert(s.user.clone(), t.to_string());
                 }
+                if s.expect.refresh {
+                    report.output = Some(self.verify_refresh(&tokens, &claims).await?);
+                }
                 self.claims.insert(s.user.clone(), claims.clone());
                 self.observed.dex_claims.push(claims.clone());
                 report.claims = Some(claims);
@@ -588,6 +670,53 @@ impl Stack<'_> {
         )?;
         report.claims = report.claims.map(redact);
         Ok(report)
+    }
+
+    /// offline_access: the refresh token redeemed at Dex as the app gives a
+    /// new ID token for the same subject.
+    async fn verify_refresh(&self, tokens: &Value, claims: &Value) -> Result<String> {
+        let refresh = tokens["refresh_token"].as_str().ok_or_else(|| {
+            Error::step("refresh", "no refresh_token came with the tokens (offline_access)")
+        })?;
+        let (app, dex) = match (&self.scenario.app, &self.dex) {
+            (Some(a), Some(d)) => (a, d),
+            _ => return Err(Error::step("refresh", "needs the app and Dex")),
+        };
+        let http = self.run.ca.http_client()?;
+        let provider = Provider::discover(&http, "dex", dex.issuer()).await?;
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+        let fresh = match provider
+            .token(&http, "dex", (&app.client_id, &app.client_secret), &form)
+            .await?
+        {
+            TokenAnswer::Tokens(t) => t,
+            TokenAnswer::Refused {
+                status,
+                error,
+                description,
+            } => {
+                return Err(Error::step(
+                    "refresh",
+                    format!("Dex refused the refresh token: {status} {error}: {description}"),
+                ));
+            }
+        };
+        let id_token = fresh["id_token"]
+            .as_str()
+            .ok_or_else(|| Error::step("refresh", "no id_token in the refresh answer"))?;
+        let renewed = provider
+            .verify(&http, "dex", id_token, &app.client_id)
+            .await?;
+        if renewed["sub"] != claims["sub"] {
+            return Err(Error::step(
+                "refresh",
+                format!("the refreshed ID token is for {} not {}", renewed["sub"], claims["sub"]),
+            ));
+        }
+        Ok(format!(
+            "refresh_token redeemed: new ID token for {} (iat {} -> {})",
+            renewed["email"], claims["iat"], renewed["iat"]
+        ))
     }
 
     /// A code flow straight at the realm as the given client (e.g. the guide's
@@ -614,7 +743,20 @@ impl Stack<'_> {
         let browser = self.fresh_browser().await?;
         // The browser lands on the client's redirect URI (Dex's callback here);
         // the code is read from the address bar before anything redeems it.
-        let end = sign_in(browser, url.as_str(), &redirect, &s.user, password, None).await?;
+        let prompts = Prompts {
+            new_password: s.new_password.as_deref(),
+            ..Prompts::default()
+        };
+        let end = sign_in_prompted(
+            browser,
+            url.as_str(),
+            Goal::Url(&redirect),
+            &s.user,
+            password,
+            None,
+            prompts,
+        )
+        .await?;
         let page = browser.evidence("keycloak").await;
         self.observed.pages.push(page.text.clone());
         let mut report = StepReport {
@@ -680,13 +822,22 @@ impl Stack<'_> {
         let access = tokens["access_token"].as_str().unwrap_or_default();
         report.userinfo = Some(provider.userinfo(&http, "keycloak", access).await?);
         self.observed.keycloak_userinfo = report.userinfo.clone();
+        report.access_claims = Some(provider.verify_jwt(&http, "keycloak", access, &[]).await?);
+        self.grants
+            .insert(super::envoy::grant_key(&client, &s.user), tokens.clone());
         verify_subset(
             "ID token claims (Keycloak)",
             &s.expect.claims,
             &report.claims,
         )?;
+        verify_subset(
+            "access token claims (Keycloak)",
+            &s.expect.access_claims,
+            &report.access_claims,
+        )?;
         verify_subset("userinfo (Keycloak)", &s.expect.userinfo, &report.userinfo)?;
         report.claims = report.claims.map(redact);
+        report.access_claims = report.access_claims.map(redact);
         report.userinfo = report.userinfo.map(redact);
         Ok(report)
     }
@@ -710,6 +861,14 @@ impl Stack<'_> {
                 "--- last lines of {} ---\n{}\n",
                 api.log_path().display(),
                 api.log_tail(30)
+            ));
+        }
+        evidence.push_str(&self.front.evidence());
+        if let Some(ingress) = self.startup.ingress() {
+            evidence.push_str(&format!(
+                "--- {} ---\n{}\n",
+                ingress.log_path().display(),
+                ingress.log_text()
             ));
         }
         evidence.push_str(&format!(
@@ -738,6 +897,7 @@ impl Stack<'_> {
         }
         self.app = None;
         self.apiserver = None;
+        self.front.stop();
         self.dex = None;
         if let Some((name, _)) = self.realm.take()
             && !crate::process::keep_requested()
@@ -766,6 +926,12 @@ pub enum SignInEnd {
 /// Error elements of Keycloak's and Dex's login forms.
 const ERRORS: &str = "#login-error, #input-error, #input-error-username, .kc-feedback-text";
 
+/// oauth2-proxy's "Sign in with <provider>" button (its sign-in page).
+const PROXY_SIGN_IN: &str = "form[action$='/oauth2/start'] button[type='submit']";
+
+/// The message oauth2-proxy's sign-in page shows after a failed attempt.
+const PROXY_SIGN_IN_MESSAGE: &str = ".alert, .notification, .message";
+
 /// Dex's "Grant Access" button (its approval page).
 const APPROVE: &str = "form:has(input[name='approval'][value='approve']) button[type='submit']";
 
@@ -779,12 +945,83 @@ pub async fn sign_in(
     password: &str,
     connector: Option<&str>,
 ) -> Result<SignInEnd> {
+    sign_in_until(browser, start, Goal::Url(done), user, password, connector).await
+}
+
+/// Where a sign-in is done.
+#[derive(Debug, Clone, Copy)]
+pub enum Goal<'a> {
+    /// The browser is at a URL starting with this (a redirect URI).
+    Url(&'a str),
+    /// The page has this element (the application behind a proxy, whose
+    /// address is also where the proxy's sign-in page is shown).
+    Element(&'a str),
+    /// The page shows this text (Keycloak's "Device Login Successful").
+    Text(&'a str),
+}
+
+/// What a sign-in may be asked for besides the user's password.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prompts<'a> {
+    /// Keycloak's "Update password" page (a temporary password): the new one.
+    pub new_password: Option<&'a str>,
+    /// Keycloak's device page asking for the code the device shows.
+    pub user_code: Option<&'a str>,
+}
+
+/// Keycloak's "Update password" form (required action UPDATE_PASSWORD).
+const UPDATE_PASSWORD: &str = "#kc-passwd-update-form";
+
+/// Keycloak's device verification form (`verification_uri` without the code).
+const DEVICE_USER_CODE: &str = "input[name='device_user_code']";
+
+/// Keycloak's "Do you grant these access privileges?" Yes button.
+const KEYCLOAK_GRANT: &str = "input[name='accept'], button[name='accept']";
+
+/// `sign_in`, done when `goal` is met.
+pub async fn sign_in_until(
+    browser: &Browser,
+    start: &str,
+    goal: Goal<'_>,
+    user: &str,
+    password: &str,
+    connector: Option<&str>,
+) -> Result<SignInEnd> {
+    sign_in_prompted(
+        browser,
+        start,
+        goal,
+        user,
+        password,
+        connector,
+        Prompts::default(),
+    )
+    .await
+}
+
+/// `sign_in_until`, also answering Keycloak's update-password page, device
+/// code page and grant page (the device flow's "Do you grant ...?").
+pub async fn sign_in_prompted(
+    browser: &Browser,
+    start: &str,
+    goal: Goal<'_>,
+    user: &str,
+    password: &str,
+    connector: Option<&str>,
+    prompts: Prompts<'_>,
+) -> Result<SignInEnd> {
     browser.goto(start).await?;
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut actions = 0;
+    let mut password_updates = 0;
     loop {
         let url = browser.url().await;
-        if url.starts_with(done) {
+        let reached = match goal {
+            Goal::Url(done) => url.starts_with(done),
+            Goal::Element(css) => browser.find(css).await.is_some(),
+            Goal::Text(text) => browser.text().await.contains(text),
+        };
+        if reached {
             return Ok(SignInEnd::Reached(url));
         }
         let stopped = |reason: &str| {
@@ -828,6 +1065,43 @@ pub async fn sign_in(
             true
         } else if browser.find(APPROVE).await.is_some() {
             browser.click(APPROVE).await?;
+            true
+        } else if browser.find(PROXY_SIGN_IN).await.is_some() {
+            if actions > 0 && browser.find(PROXY_SIGN_IN_MESSAGE).await.is_some() {
+                return stopped("oauth2-proxy showed its sign-in page again, with a message");
+            }
+            browser.click(PROXY_SIGN_IN).await?;
+            true
+        } else if browser.find(UPDATE_PASSWORD).await.is_some() {
+            let Some(new) = prompts.new_password else {
+                return stopped(
+                    "Keycloak asks for a new password (a temporary password) and the step gives no `new_password`",
+                );
+            };
+            if password_updates > 0 {
+                return stopped("Keycloak showed its update-password form again");
+            }
+            password_updates += 1;
+            browser.fill("input[name='password-new']", new).await?;
+            browser.fill("input[name='password-confirm']", new).await?;
+            browser
+                .click(&format!("{UPDATE_PASSWORD} [type='submit']"))
+                .await?;
+            true
+        } else if browser.find(DEVICE_USER_CODE).await.is_some() {
+            let Some(code) = prompts.user_code else {
+                return stopped("Keycloak asks for the device's user code and the step has none");
+            };
+            if actions > 0 && browser.find(ERRORS).await.is_some() {
+                return stopped("Keycloak showed its device code form again, with an error");
+            }
+            browser.fill(DEVICE_USER_CODE, code).await?;
+            browser
+                .click("form:has(input[name='device_user_code']) [type='submit']")
+                .await?;
+            true
+        } else if browser.find(KEYCLOAK_GRANT).await.is_some() {
+            browser.click(KEYCLOAK_GRANT).await?;
             true
         } else {
             false
@@ -874,7 +1148,7 @@ pub(super) async fn settle_log(dex: &Dex, offset: usize) -> String {
 
 /// A sign-in that stopped on a page: fine when the step expects that page (or
 /// that Dex log text), and then the page line that says so; else an error.
-fn expected_stop(
+pub(super) fn expected_stop(
     expect: &Expect,
     url: &str,
     reason: &str,

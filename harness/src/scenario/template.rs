@@ -18,6 +18,11 @@ pub struct Values {
     pub app: BTreeMap<String, String>,
     pub tls: BTreeMap<String, String>,
     pub kubelogin: BTreeMap<String, String>,
+    /// The environment kubectl and kubelogin run with (`HOME`).
+    pub env: BTreeMap<String, String>,
+    pub oauth2_proxy: BTreeMap<String, String>,
+    pub gateway: BTreeMap<String, String>,
+    pub upstream: BTreeMap<String, String>,
 }
 
 /// `secret.<name>`: a random value per name, the same wherever it is used.
@@ -51,6 +56,10 @@ impl Renderer {
         ctx.insert("app", JValue::from_serialize(&values.app));
         ctx.insert("tls", JValue::from_serialize(&values.tls));
         ctx.insert("kubelogin", JValue::from_serialize(&values.kubelogin));
+        ctx.insert("env", JValue::from_serialize(&values.env));
+        ctx.insert("oauth2_proxy", JValue::from_serialize(&values.oauth2_proxy));
+        ctx.insert("gateway", JValue::from_serialize(&values.gateway));
+        ctx.insert("upstream", JValue::from_serialize(&values.upstream));
         ctx.insert("secret", JValue::from_object(Secrets::default()));
         Renderer {
             env,

@@ -8,12 +8,21 @@
 //! The harness adds only what it must: `rootCAs` for the run's CA on each oidc
 //! connector, a static client for its app, and, where the export masks the
 //! client secret (`**********`), the connector's secret.
+//!
+//! Charmed Kubeflow users give their connectors as the file they passed to
+//! `juju config dex-auth connectors=...`: it goes through the [emulated]
+//! dex-auth charm as the charm takes it (a value that does not parse, or is
+//! not a list, is the failure and is run as given), inside the Dex config the
+//! charm renders. With the certificate their Keycloak presents, Dex meets its
+//! names and its CA as they do (`usercert`).
 
 use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::usercert::{self, KeycloakCert};
 use super::{Case, Scenario, ScenarioFile, load_json};
+use crate::emulated::dex_auth_charm;
 use crate::error::{Error, IoContext, Result};
 
 /// A user to sign in as.
@@ -23,39 +32,87 @@ pub struct Login {
     pub password: String,
 }
 
-/// `apiserver`: a file of `--oidc-*` flags (one per line or space-separated),
-/// or an `AuthenticationConfiguration` YAML.
+/// The user's files, as given to `oidc-harness diagnose`.
+#[derive(Debug, Clone, Copy)]
+pub struct UserFiles<'a> {
+    /// A Keycloak realm export (JSON).
+    pub realm: &'a Path,
+    /// A Dex config (YAML). With `connectors_json`, its connectors are
+    /// replaced, as the dex-auth charm does; without it, it must have them.
+    pub dex_config: Option<&'a Path>,
+    /// The dex-auth charm's `connectors` option: the file given to
+    /// `juju config dex-auth connectors="$(cat oidc-connector.json)"`.
+    pub connectors_json: Option<&'a Path>,
+    /// The certificate (chain, PEM) the user's Keycloak presents.
+    pub keycloak_cert: Option<&'a Path>,
+    /// A file of `--oidc-*` flags (one per line or space-separated), or an
+    /// `AuthenticationConfiguration` YAML.
+    pub apiserver: Option<&'a Path>,
+}
+
+/// A realm export and a Dex config (the common case).
 pub fn case(
     realm_path: &Path,
     dex_path: &Path,
     apiserver: Option<&Path>,
     logins: &[Login],
 ) -> Result<Case> {
+    case_from(
+        &UserFiles {
+            realm: realm_path,
+            dex_config: Some(dex_path),
+            connectors_json: None,
+            keycloak_cert: None,
+            apiserver,
+        },
+        logins,
+    )
+}
+
+pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
+    let realm_path = files.realm;
+    let main_path = files
+        .connectors_json
+        .or(files.dex_config)
+        .ok_or_else(|| input(realm_path, "give a Dex config or the connectors JSON"))?;
     let realm = load_json(realm_path)?;
-    let dex_text =
-        std::fs::read_to_string(dex_path).context(|| format!("reading {}", dex_path.display()))?;
-    let dex: Value = serde_yaml::from_str(&dex_text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        Error::Input {
-            file: dex_path.to_path_buf(),
-            line,
-            column,
-            message: format!("not a Dex config (YAML): {e}"),
+    let mut dex = match files.dex_config {
+        Some(path) => load_dex_config(path)?,
+        None => charm_config(),
+    };
+    let cert = files.keycloak_cert.map(KeycloakCert::load).transpose()?;
+    // The charm's part: the option's value becomes `connectors`, as is.
+    let connectors_text = match files.connectors_json {
+        Some(path) => Some(
+            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?,
+        ),
+        None => None,
+    };
+    if let Some(text) = &connectors_text {
+        match dex_auth_charm::connectors(text) {
+            Ok(list @ Value::Array(_)) => dex["connectors"] = list,
+            // Not a list, or not YAML at all: that is the failure, and the
+            // real Dex (or the charm) meets it as given.
+            _ => return unreadable_connectors(files, main_path, text, dex, logins),
         }
-    })?;
+    }
+    let connector = dex["connectors"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["type"] == "oidc"))
+        .ok_or_else(|| input(main_path, "no `type: oidc` connector"))?
+        .clone();
+    if files.dex_config.is_none()
+        && let Some(issuer) = connector["config"]["redirectURI"]
+            .as_str()
+            .and_then(|r| r.strip_suffix("/callback"))
+    {
+        dex["issuer"] = json!(issuer);
+    }
     let dex_issuer = dex["issuer"]
         .as_str()
         .unwrap_or_default()
         .trim_end_matches('/')
         .to_string();
-    let connector = dex["connectors"]
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["type"] == "oidc"))
-        .ok_or_else(|| input(dex_path, "the Dex config has no `type: oidc` connector"))?
-        .clone();
     let kc_issuer = connector["config"]["issuer"]
         .as_str()
         .unwrap_or_default()
@@ -63,7 +120,7 @@ pub fn case(
         .to_string();
     if !kc_issuer.contains("/realms/") {
         return Err(input(
-            dex_path,
+            main_path,
             "the oidc connector's issuer is not a Keycloak realm (…/realms/<name>)",
         ));
     }
@@ -93,12 +150,12 @@ pub fn case(
             client["secret"] = secret.clone();
         }
     }
-    for c in dex["connectors"].as_array_mut().into_iter().flatten() {
-        if c["type"] == "oidc" && c["config"]["rootCAs"].is_null() {
-            c["config"]["rootCAs"] = json!(["{{ tls.ca_file }}"]);
-        }
-    }
-    let apiserver = match apiserver {
+    let (ingress, notes) = usercert::apply(
+        cert.as_ref(),
+        dex["connectors"].as_array_mut().map(Vec::as_mut_slice).unwrap_or_default(),
+        &kc_issuer,
+    );
+    let apiserver = match files.apiserver {
         Some(path) => Some(apiserver_spec(path, &dex_issuer)?),
         None => None,
     };
@@ -111,31 +168,7 @@ pub fn case(
                 .map(String::from)
         })
     });
-    let mut statics = dex["staticClients"].as_array().cloned().unwrap_or_default();
-    let app = match statics
-        .iter_mut()
-        .find(|c| audience.as_deref().is_some_and(|a| c["id"] == a))
-    {
-        Some(client) => {
-            let mut uris = client["redirectURIs"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            uris.push(json!("{{ app.redirect_uri }}"));
-            client["redirectURIs"] = Value::Array(uris);
-            json!({"client_id": client["id"], "client_secret": client["secret"], "scopes": ["openid", "profile", "email", "groups"]})
-        }
-        None => {
-            statics.push(json!({
-                "id": "oidc-harness-app",
-                "name": "oidc-harness",
-                "secret": "{{ secret.app }}",
-                "redirectURIs": ["{{ app.redirect_uri }}"],
-            }));
-            json!({"client_id": "oidc-harness-app", "client_secret": "{{ secret.app }}", "scopes": ["openid", "profile", "email", "groups"]})
-        }
-    };
-    dex["staticClients"] = Value::Array(statics);
+    let app = add_app_client(&mut dex, audience.as_deref());
 
     let logins: Vec<Login> = if logins.is_empty() {
         plain_passwords(&realm)
@@ -160,7 +193,7 @@ pub fn case(
         )
         .collect::<Vec<_>>()
         .join(" ");
-    let mut steps = Vec::new();
+    let mut steps = vec![json!({"dex_start": {"running": null}})];
     for l in &logins {
         steps.push(json!({"browser_login": {
             "at": "keycloak", "client": client_id, "client_secret": secret, "redirect_uri": redirect,
@@ -177,28 +210,78 @@ pub fn case(
             );
         }
     }
-    let raw = json!({
+    let mut keycloak = json!({"realm": realm});
+    if let Some(names) = ingress {
+        keycloak["ingress"] = json!({"certificate_names": names});
+    }
+    let mut dex_spec = json!({"config": dex});
+    if connectors_text.is_some() {
+        // Given back to the charm, rewritten, so it renders Dex's connectors.
+        let connectors = dex_spec["config"]
+            .as_object_mut()
+            .and_then(|m| m.remove("connectors"))
+            .unwrap_or_default();
+        dex_spec["connectors_json"] =
+            json!(serde_json::to_string_pretty(&connectors).expect("serialisable"));
+    }
+    let mut raw = json!({
         "guide": "diagnose",
-        "source": format!("{} + {}", realm_path.display(), dex_path.display()),
+        "source": source(files),
         "description": "the user's own configuration",
-        "keycloak": {"realm": realm},
-        "dex": {"config": dex},
+        "findings": notes,
+        "keycloak": keycloak,
+        "dex": dex_spec,
         "app": app,
         "steps": steps,
     });
-    let mut raw = raw;
     if let Some(spec) = apiserver {
         raw["apiserver"] = spec;
     }
+    finish(raw, main_path)
+}
+
+/// Connectors that are not a list (or not YAML): the case is Dex's start
+/// with them as given, nothing to sign in through.
+fn unreadable_connectors(
+    files: &UserFiles,
+    main_path: &Path,
+    text: &str,
+    mut dex: Value,
+    logins: &[Login],
+) -> Result<Case> {
+    let realm = load_json(files.realm)?;
+    if files.dex_config.is_none() {
+        dex["issuer"] = json!("{{ dex.issuer }}");
+    } else if let Some(issuer) = dex["issuer"].as_str().map(String::from) {
+        dex = rewrite_prefix(&dex, issuer.trim_end_matches('/'), "{{ dex.issuer }}");
+    }
+    if let Some(map) = dex.as_object_mut() {
+        map.remove("connectors");
+    }
+    let app = add_app_client(&mut dex, None);
+    let _ = logins;
+    let raw = json!({
+        "guide": "diagnose",
+        "source": source(files),
+        "description": "the user's own configuration",
+        "keycloak": {"realm": realm},
+        "dex": {"config": dex, "connectors_json": text},
+        "app": app,
+        "steps": [{"dex_start": {"running": null}}],
+    });
+    finish(raw, main_path)
+}
+
+fn finish(raw: Value, main_path: &Path) -> Result<Case> {
     let scenario: Scenario =
-        serde_json::from_value(raw.clone()).map_err(|e| input(dex_path, &e.to_string()))?;
+        serde_json::from_value(raw.clone()).map_err(|e| input(main_path, &e.to_string()))?;
     let file = ScenarioFile {
-        path: dex_path.to_path_buf(),
+        path: main_path.to_path_buf(),
         name: "user-config".into(),
         scenario,
         raw,
     };
-    let label = dex_path
+    let label = main_path
         .canonicalize()
         .ok()
         .and_then(|p| {
@@ -213,6 +296,86 @@ pub fn case(
         variant: None,
         check_diagnosis: false,
     })
+}
+
+fn source(files: &UserFiles) -> String {
+    [
+        Some(files.realm),
+        files.dex_config,
+        files.connectors_json,
+        files.keycloak_cert,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| p.display().to_string())
+    .collect::<Vec<_>>()
+    .join(" + ")
+}
+
+fn load_dex_config(path: &Path) -> Result<Value> {
+    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    serde_yaml::from_str(&text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        Error::Input {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: format!("not a Dex config (YAML): {e}"),
+        }
+    })
+}
+
+/// The Dex config the dex-auth charm renders around its `connectors`
+/// option, with its defaults (`enable-password-db` on, a static `admin`).
+fn charm_config() -> Value {
+    json!({
+        "issuer": "{{ dex.issuer }}",
+        "storage": {"type": "kubernetes", "config": {"inCluster": true}},
+        "web": {"http": "0.0.0.0:5556"},
+        "logger": {"level": "debug", "format": "text"},
+        "oauth2": {"skipApprovalScreen": true},
+        "enablePasswordDB": true,
+        "staticPasswords": [{
+            "email": "admin",
+            "hash": "$2y$12$rViNhNXMyen2L9GUh5kM4ecH/dql8LiJPyEJ8z.cS5.o3GviwawkS",
+            "username": "admin",
+            "userID": "5a1c2f43-6f0e-4a8b-9d4e-2b7c6e1f0a93",
+        }],
+    })
+}
+
+/// The harness's app as a static client of Dex: the apiserver's client
+/// (`audience`) when Dex has it, else one of its own. Returns the app spec.
+fn add_app_client(dex: &mut Value, audience: Option<&str>) -> Value {
+    let mut statics = dex["staticClients"].as_array().cloned().unwrap_or_default();
+    let app = match statics
+        .iter_mut()
+        .find(|c| audience.is_some_and(|a| c["id"] == a))
+    {
+        Some(client) => {
+            let mut uris = client["redirectURIs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            uris.push(json!("{{ app.redirect_uri }}"));
+            client["redirectURIs"] = Value::Array(uris);
+            json!({"client_id": client["id"], "client_secret": client["secret"], "scopes": ["openid", "profile", "email", "groups"]})
+        }
+        None => {
+            statics.push(json!({
+                "id": "oidc-harness-app",
+                "name": "oidc-harness",
+                "secret": "{{ secret.app }}",
+                "redirectURIs": ["{{ app.redirect_uri }}"],
+            }));
+            json!({"client_id": "oidc-harness-app", "client_secret": "{{ secret.app }}", "scopes": ["openid", "profile", "email", "groups"]})
+        }
+    };
+    dex["staticClients"] = Value::Array(statics);
+    app
 }
 
 /// The user's apiserver OIDC settings, addresses rewritten like the rest; the

@@ -35,6 +35,7 @@ pub struct Programs {
     pub etcd: PathBuf,
     /// `kubectl-oidc_login`; its folder goes on kubectl's PATH.
     pub kubelogin: PathBuf,
+    pub oauth2_proxy: PathBuf,
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
 }
@@ -88,6 +89,7 @@ pub fn ensure() -> Result<Programs> {
         kube_controller_manager: bin(&versions::KUBERNETES, "kube-controller-manager"),
         etcd: bin(&versions::ETCD, "etcd"),
         kubelogin: bin(&versions::KUBELOGIN, "kubectl-oidc_login"),
+        oauth2_proxy: bin(&versions::OAUTH2_PROXY, "oauth2-proxy"),
         chromium,
         chromedriver,
     })
@@ -111,7 +113,7 @@ pub fn preflight(cache: &Path, path: &std::ffi::OsStr) -> Result<()> {
         .any(|p| !go::is_built(cache, p))
         && !has("go")
     {
-        missing.push("go 1.26+ (builds Dex, Kubernetes, etcd and kubelogin from the Go module proxy): https://go.dev/doc/install");
+        missing.push("go 1.26+ (builds Dex, Kubernetes, etcd, kubelogin and oauth2-proxy from the Go module proxy): https://go.dev/doc/install");
     }
     let browser_or_installer =
         (has("chromium") && has("chromedriver")) || (is_root() && has("apt-get"));

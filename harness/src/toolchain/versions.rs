@@ -94,7 +94,20 @@ pub const KUBELOGIN: GoProgram = GoProgram {
     main_go: None,
 };
 
-pub const GO_PROGRAMS: &[GoProgram] = &[DEX, KUBERNETES, ETCD, KUBELOGIN];
+/// oauth2-proxy. The Go proxy reached here serves v7.15.2 (and the older
+/// v7.8.1 and v7.7.1) of the v7 line; its version string comes from ldflags.
+pub const OAUTH2_PROXY: GoProgram = GoProgram {
+    name: "oauth2-proxy",
+    module: "github.com/oauth2-proxy/oauth2-proxy/v7",
+    version: "v7.15.2",
+    binaries: &[("oauth2-proxy", "github.com/oauth2-proxy/oauth2-proxy/v7")],
+    ldflags: "-X github.com/oauth2-proxy/oauth2-proxy/v7/pkg/version.VERSION=v7.15.2",
+    go_mod: include_str!("../../go/oauth2-proxy/go.mod"),
+    go_sum: include_str!("../../go/oauth2-proxy/go.sum"),
+    main_go: None,
+};
+
+pub const GO_PROGRAMS: &[GoProgram] = &[DEX, KUBERNETES, ETCD, KUBELOGIN, OAUTH2_PROXY];
 
 /// Debian packages for the browser; their versions are whatever Debian ships.
 pub const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver"];

@@ -3,4 +3,5 @@
 
 mod bad_input;
 mod diagnose;
+mod kind;
 mod supervision;

@@ -1,6 +1,3 @@
-//! EMULATED hops: programs that cannot run here, checked as their documented
-//! contract with real tokens. Everything they emit is labelled `[emulated]`.
-//!
 //! The PaletteAI impersonation proxy (`canvas.impersonationProxy`), as the
 //! PaletteAI guide documents it: it takes the signed-in user's Dex identity,
 //! maps the user (`userMode`) and groups (`groupsMode`, `groupMap`,

@@ -1,0 +1,109 @@
+//! Matchers for what stands in front of the application: oauth2-proxy (its
+//! log) and the emulated Istio gateway (its decisions), each with the
+//! configuration that explains it.
+
+use super::{Config, Observed};
+
+/// oauth2-proxy's setting in any of the three forms a deployment gives it:
+/// its cfg key, its `OAUTH2_PROXY_*` environment, or a `--flag`.
+fn proxy_setting(c: &Config, key: &str) -> Option<String> {
+    let p = c.oauth2_proxy?;
+    if let Some(v) = p["config"].get(key) {
+        return Some(v.to_string().trim_matches('"').to_string());
+    }
+    let env = format!("OAUTH2_PROXY_{}", key.to_uppercase());
+    if let Some(v) = p["env"].get(&env) {
+        return Some(v.as_str().unwrap_or_default().to_string());
+    }
+    let flag = format!("--{}", key.replace('_', "-"));
+    p["args"].as_array()?.iter().find_map(|a| {
+        let a = a.as_str()?;
+        match a.strip_prefix(&flag)? {
+            "" => Some("true".to_string()),
+            rest => rest.strip_prefix('=').map(str::to_string),
+        }
+    })
+}
+
+pub(super) fn unverified_email_refused(c: &Config, seen: &Observed) -> Option<String> {
+    let line = seen
+        .oauth2_proxy_log
+        .lines()
+        .find(|l| l.contains("isn't verified"))?;
+    let setting = proxy_setting(c, "insecure_oidc_allow_unverified_email");
+    (setting.as_deref() != Some("true")).then(|| {
+        format!(
+            "oauth2-proxy: \"{}\"; insecure_oidc_allow_unverified_email = {}",
+            line.split("isn't verified")
+                .next()
+                .map(|head| format!(
+                    "{}isn't verified",
+                    head.rsplit(']').next().unwrap_or(head).trim_start()
+                ))
+                .unwrap_or_default(),
+            setting.unwrap_or_else(|| "(not set)".into())
+        )
+    })
+}
+
+/// The gateway accepted a Dex token issued to another client than the one
+/// oauth2-proxy signs in with, because its JWT rule lists no audiences.
+pub(super) fn jwt_rule_without_audiences(c: &Config, seen: &Observed) -> Option<String> {
+    let rules = c.istio?["request_authentication"]["spec"]["jwtRules"].as_array()?;
+    if rules
+        .iter()
+        .any(|r| r["audiences"].as_array().is_some_and(|a| !a.is_empty()))
+    {
+        return None;
+    }
+    let client = proxy_setting(c, "client_id")?;
+    let accepted = seen.gateway.iter().find(|l| {
+        l.contains("verified") && l.contains("aud ") && !l.contains(&format!("aud [\"{client}\"]"))
+    })?;
+    Some(format!(
+        "{accepted}; the RequestAuthentication's jwtRules list no audiences, oauth2-proxy's client is `{client}`"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[track_caller]
+    fn check(proxy: serde_json::Value, expected: Option<&str>) {
+        let c = Config {
+            oauth2_proxy: Some(&proxy),
+            ..Default::default()
+        };
+        assert_eq!(
+            proxy_setting(&c, "insecure_oidc_allow_unverified_email").as_deref(),
+            expected
+        );
+    }
+
+    #[test]
+    fn a_setting_is_read_from_cfg_env_or_flag() {
+        check(
+            json!({"config": {"insecure_oidc_allow_unverified_email": "true"}}),
+            Some("true"),
+        );
+        check(
+            json!({"config": {"insecure_oidc_allow_unverified_email": true}}),
+            Some("true"),
+        );
+        check(
+            json!({"env": {"OAUTH2_PROXY_INSECURE_OIDC_ALLOW_UNVERIFIED_EMAIL": "false"}}),
+            Some("false"),
+        );
+        check(
+            json!({"args": ["--insecure-oidc-allow-unverified-email=true"]}),
+            Some("true"),
+        );
+        check(
+            json!({"args": ["--insecure-oidc-allow-unverified-email"]}),
+            Some("true"),
+        );
+        check(json!({"args": ["--provider=oidc"]}), None);
+    }
+}

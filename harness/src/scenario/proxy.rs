@@ -1,0 +1,379 @@
+//! The steps in front of an application: the real oauth2-proxy, optionally
+//! behind Kubeflow's (emulated) Istio ingress gateway, and the application
+//! itself (the harness's echo of what it received). `proxy_login` signs a user
+//! in through whatever pages come; `http_get` sends one request, as a script
+//! or a machine client would.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde_json::Value;
+
+use super::runner::{
+    Goal, SignInEnd, Stack, StepReport, expected_stop, redact, settle_log, sign_in_until,
+    verify_contains, verify_subset, wait_login_line,
+};
+use super::template::Values;
+use super::{HttpGet, ProxyLogin};
+use crate::components::oauth2_proxy::{OAuth2Proxy, OAuth2ProxyConfig, OAuth2ProxyPlan};
+use crate::components::upstream::{self, Upstream};
+use crate::dexlog;
+use crate::emulated::istio::{Backends, Gateway, GatewayPlan};
+use crate::error::{Error, IoContext, Result};
+use crate::oidc::{Provider, peek_claims};
+
+/// oauth2-proxy, the gateway and the application: planned before the
+/// scenario is rendered (their addresses are template values), started
+/// when the scenario has them.
+pub struct Front {
+    pub oauth2_proxy: OAuth2ProxyPlan,
+    pub gateway: GatewayPlan,
+    upstream_addr: SocketAddr,
+    /// 32 random bytes in URL-safe base64, which oauth2-proxy decodes.
+    cookie_secret: String,
+    /// 32 random bytes as `openssl rand -base64 32` prints them (the guides'
+    /// recipe), drawn until the value holds a `+` or `/` (3 draws in 4 do):
+    /// oauth2-proxy then takes the 44 characters as they are.
+    cookie_secret_openssl: String,
+    upstream: Option<Upstream>,
+    proxy: Option<OAuth2Proxy>,
+    gateway_running: Option<Gateway>,
+}
+
+impl Front {
+    pub fn new() -> Result<Front> {
+        let bytes: [u8; 32] = rand::random();
+        let cookie_secret_openssl = std::iter::repeat_with(|| {
+            base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
+        })
+        .find(|s| s.contains(['+', '/']))
+        .expect("an endless draw");
+        Ok(Front {
+            oauth2_proxy: OAuth2ProxyPlan::new()?,
+            gateway: GatewayPlan::new()?,
+            upstream_addr: crate::process::fresh_endpoint()?,
+            cookie_secret: base64::engine::general_purpose::URL_SAFE.encode(bytes),
+            cookie_secret_openssl,
+            upstream: None,
+            proxy: None,
+            gateway_running: None,
+        })
+    }
+
+    /// `oauth2_proxy.{url,callback,cookie_secret,files}`, `gateway.url`,
+    /// `upstream.url`; `dir` is the case's folder.
+    pub fn add_values(&self, values: &mut Values, dir: &Path) {
+        let o = &mut values.oauth2_proxy;
+        o.insert("files".into(), files_dir(dir).display().to_string());
+        o.insert("url".into(), self.oauth2_proxy.url());
+        o.insert("callback".into(), self.oauth2_proxy.callback());
+        o.insert("cookie_secret".into(), self.cookie_secret.clone());
+        o.insert(
+            "cookie_secret_openssl".into(),
+            self.cookie_secret_openssl.clone(),
+        );
+        values.gateway.insert("url".into(), self.gateway.url());
+        values
+            .upstream
+            .insert("url".into(), format!("http://{}", self.upstream_addr));
+    }
+
+    /// Where a user or a client reaches the application.
+    fn entry(&self) -> Result<String> {
+        if self.gateway_running.is_some() {
+            return Ok(self.gateway.url());
+        }
+        match &self.proxy {
+            Some(p) => Ok(p.url()),
+            None => Err(Error::step(
+                "proxy",
+                "the scenario has no oauth2_proxy in front of the application",
+            )),
+        }
+    }
+
+    fn proxy_log(&self) -> String {
+        self.proxy
+            .as_ref()
+            .map(OAuth2Proxy::log_text)
+            .unwrap_or_default()
+    }
+
+    fn gateway_lines(&self) -> Vec<String> {
+        self.gateway_running
+            .as_ref()
+            .map(Gateway::log_lines)
+            .unwrap_or_default()
+    }
+
+    /// The last lines of oauth2-proxy's log and the gateway's decisions.
+    pub fn evidence(&self) -> String {
+        let mut out = String::new();
+        if let Some(p) = &self.proxy {
+            out.push_str(&format!(
+                "--- last lines of {} ---\n{}\n",
+                p.log_path().display(),
+                p.log_tail(30)
+            ));
+        }
+        let lines = self.gateway_lines();
+        if !lines.is_empty() {
+            let from = lines.len().saturating_sub(20);
+            out.push_str(&format!(
+                "--- the gateway's last decisions ---\n{}\n",
+                lines[from..].join("\n")
+            ));
+        }
+        out
+    }
+
+    pub fn stop(&mut self) {
+        self.gateway_running = None;
+        self.proxy = None;
+        self.upstream = None;
+    }
+}
+
+impl Stack<'_> {
+    /// Starts the application, oauth2-proxy and the gateway the scenario has.
+    pub(super) async fn start_front(&mut self) -> Result<()> {
+        let Some(spec) = self.scenario.oauth2_proxy.clone() else {
+            if self.scenario.istio.is_some() {
+                return Err(Error::step(
+                    "istio",
+                    "the gateway's ext-authz provider is oauth2-proxy: add `oauth2_proxy`",
+                ));
+            }
+            return Ok(());
+        };
+        for (name, text) in &spec.files {
+            let path = files_dir(&self.dir).join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .context(|| format!("creating {}", parent.display()))?;
+            }
+            std::fs::write(&path, text).context(|| format!("writing {}", path.display()))?;
+        }
+        self.front.upstream = Some(Upstream::start(self.front.upstream_addr).await?);
+        let given = OAuth2ProxyConfig {
+            config: spec.config,
+            env: spec.env.into_iter().collect(),
+            args: spec.args,
+        };
+        let proxy = OAuth2Proxy::start(
+            &self.run.programs.oauth2_proxy,
+            &self.run.ca,
+            self.front.oauth2_proxy.clone(),
+            &given,
+            &self.dir,
+        )
+        .await?;
+        self.front.proxy = Some(proxy);
+        if let Some(istio) = self.scenario.istio.clone() {
+            let dex = self.dex.as_ref().ok_or_else(|| {
+                Error::step("istio", "the gateway routes `/dex/` to Dex: add `dex`")
+            })?;
+            let backends = Backends {
+                dex: format!("https://{}", dex.addr()),
+                oauth2_proxy: self.front.oauth2_proxy.url(),
+                app: format!("http://{}", self.front.upstream_addr),
+            };
+            let gateway = Gateway::start(
+                self.front.gateway.clone(),
+                &istio,
+                backends,
+                self.run.ca.http_client()?,
+            )
+            .await?;
+            self.front.gateway_running = Some(gateway);
+        }
+        Ok(())
+    }
+
+    pub(super) async fn do_proxy_login(&mut self, s: &ProxyLogin) -> Result<StepReport> {
+        let password = self.password_of(&s.user, &s.password)?;
+        let start = format!(
+            "{}{}",
+            self.front.entry()?,
+            s.path.as_deref().unwrap_or("/")
+        );
+        let proxy_offset = self.front.proxy_log().len();
+        let (logins_before, dex_offset) = match &self.dex {
+            Some(d) => (dexlog::logins(&d.log_text()).len(), d.log_text().len()),
+            None => (0, 0),
+        };
+        let marker = format!("#{}", upstream::MARKER);
+        let browser = self.fresh_browser().await?;
+        let end = sign_in_until(
+            browser,
+            &start,
+            Goal::Element(&marker),
+            &s.user,
+            &password,
+            s.connector.as_deref(),
+        )
+        .await?;
+        let page = browser.evidence("proxy").await;
+        let seen = match browser.find(&marker).await {
+            Some(element) => element.text().await.ok(),
+            None => None,
+        };
+        self.observed.pages.push(page.text.clone());
+        let proxy_log = self.front.proxy_log();
+        let proxy_log = proxy_log.get(proxy_offset..).unwrap_or_default().to_string();
+        self.observed.oauth2_proxy_log.push_str(&proxy_log);
+        self.observed.gateway = self.front.gateway_lines();
+        let dex_log = match &self.dex {
+            Some(d) => settle_log(d, dex_offset).await,
+            None => String::new(),
+        };
+        self.observed.dex_log.push_str(&dex_log);
+        let mut report = StepReport {
+            page: Some(page.clone()),
+            ..Default::default()
+        };
+        if let SignInEnd::Stopped { url, reason } = end {
+            verify_contains("oauth2-proxy's log", &s.expect.proxy_log, &proxy_log)?;
+            let log = format!("{dex_log}{proxy_log}");
+            report.error = Some(expected_stop(
+                &s.expect,
+                &url,
+                &reason,
+                &page.text,
+                Some(&log),
+            )?);
+            return Ok(report);
+        }
+        super::runner::verify_no_error(&s.expect, "the user reached the application")?;
+        verify_contains("oauth2-proxy's log", &s.expect.proxy_log, &proxy_log)?;
+        let seen: Value = seen
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| Error::step("proxy_login", "the application's page has no request"))?;
+        let headers = seen["headers"].clone();
+        if let Some(dex) = &self.dex {
+            report.dex_login = wait_login_line(dex, logins_before).await;
+            self.observed.dex_logins.extend(report.dex_login.clone());
+        }
+        // The ID token oauth2-proxy passes on (`set_authorization_header`).
+        if let Some(token) = headers["authorization"]
+            .as_str()
+            .and_then(|a| a.strip_prefix("Bearer "))
+        {
+            let claims = self.verified_claims(token).await?;
+            self.tokens.insert(s.user.clone(), token.to_string());
+            self.claims.insert(s.user.clone(), claims.clone());
+            self.observed.dex_claims.push(claims.clone());
+            report.claims = Some(claims);
+        }
+        verify_subset(
+            "headers the application received",
+            &s.expect.headers,
+            &Some(headers.clone()),
+        )?;
+        verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
+        let dex_line = report
+            .dex_login
+            .as_ref()
+            .map(|l| serde_json::to_value(l).expect("serialisable"));
+        verify_subset(
+            "Dex `login successful` line",
+            &s.expect.dex_login,
+            &dex_line,
+        )?;
+        report.claims = report.claims.map(redact);
+        report.output = Some(shown_headers(&headers));
+        Ok(report)
+    }
+
+    /// A token's claims, verified against its own issuer's JWKS (any audience).
+    async fn verified_claims(&self, token: &str) -> Result<Value> {
+        let issuer = peek_claims(token)
+            .and_then(|c| c["iss"].as_str().map(String::from))
+            .ok_or_else(|| Error::step("token", "not a JWT with an `iss` claim"))?;
+        let http = self.run.ca.http_client()?;
+        let provider = Provider::discover(&http, "issuer", &issuer).await?;
+        provider.verify_jwt(&http, "issuer", token, &[]).await
+    }
+
+    pub(super) async fn do_http_get(&mut self, s: &HttpGet) -> Result<StepReport> {
+        let url = format!("{}{}", self.front.entry()?, s.path);
+        let proxy_offset = self.front.proxy_log().len();
+        let http = self.run.ca.http_client()?;
+        let mut req = http.get(&url);
+        if let Some(user) = &s.bearer {
+            let token = self.tokens.get(user).ok_or_else(|| {
+                Error::step(
+                    "http_get",
+                    format!("no token for `{user}`: sign in with an earlier step"),
+                )
+            })?;
+            req = req.bearer_auth(token);
+        }
+        let answer = req
+            .send()
+            .await
+            .map_err(|e| Error::http("proxy", &url, e))?;
+        let status = answer.status().as_u16();
+        let body = answer
+            .text()
+            .await
+            .map_err(|e| Error::http("proxy", &url, e))?;
+        let proxy_log = self.front.proxy_log();
+        let proxy_log = proxy_log.get(proxy_offset..).unwrap_or_default().to_string();
+        self.observed.oauth2_proxy_log.push_str(&proxy_log);
+        self.observed.gateway = self.front.gateway_lines();
+        let seen = upstream::parse_page(&body).filter(|_| body.contains(upstream::MARKER));
+        let shown = match &seen {
+            Some(seen) => format!("{status}: the application received\n{}", shown_headers(&seen["headers"])),
+            None => format!("{status}: {}", body.trim()),
+        };
+        let report = StepReport {
+            error: (status >= 400).then(|| format!("{status} {}", body.trim())),
+            output: Some(shown.clone()),
+            ..Default::default()
+        };
+        if let Some(wanted) = s.expect.status
+            && wanted != status
+        {
+            return Err(Error::step(
+                "http_get",
+                format!("expected HTTP {wanted} from {url}, got {shown}"),
+            ));
+        }
+        verify_contains("the answer", &s.expect.page_text, &body)?;
+        verify_contains("oauth2-proxy's log", &s.expect.proxy_log, &proxy_log)?;
+        verify_subset(
+            "headers the application received",
+            &s.expect.headers,
+            &seen.map(|v| v["headers"].clone()),
+        )?;
+        Ok(report)
+    }
+}
+
+/// Where the files oauth2-proxy's Deployment would mount are written.
+fn files_dir(case_dir: &Path) -> PathBuf {
+    case_dir.join("oauth2-proxy-files")
+}
+
+/// Headers, one per line, the Authorization value shortened.
+fn shown_headers(headers: &Value) -> String {
+    headers
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(k, v)| {
+                    let v = v.as_str().unwrap_or_default();
+                    let v = if k == "authorization" && v.len() > 40 {
+                        format!("{}…", &v[..40])
+                    } else {
+                        v.to_string()
+                    };
+                    format!("{k}: {v}")
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
