@@ -306,6 +306,14 @@ const CATALOGUE: &[Known] = &[
         matches: front::unverified_email_refused,
     },
     Known {
+        id: "oauth2-proxy-cookie-secret-length",
+        title: "oauth2-proxy refuses its cookie secret",
+        cause: "oauth2-proxy decodes the cookie secret only as URL-safe base64 (`-` and `_`); `openssl rand -base64 32` prints standard base64, and whenever the value holds a `+` or `/` (3 times in 4) oauth2-proxy takes its 44 characters as the key, which is no AES key size",
+        fix: "generate it URL-safe: `openssl rand -base64 32 | tr -- '+/' '-_'`, or use 32 plain characters (`openssl rand -hex 16`)",
+        reference: "guide 004 (Create secrets: cookie_secret=$(openssl rand -base64 32))",
+        matches: front::cookie_secret_not_decoded,
+    },
+    Known {
         id: "request-authentication-without-audiences",
         title: "The gateway accepts a Dex token issued to any client",
         cause: "the RequestAuthentication's jwtRule lists no `audiences`, so Istio checks only the issuer and signature: a token Dex issued to another client (another app, a CLI) passes as the user",
@@ -368,6 +376,14 @@ const CATALOGUE: &[Known] = &[
         fix: "send the ID token, whose `aud` is the client (OSMO's CLI and UI do), or add an Audience mapper (Included Client Audience = the client, Add to access token on) to the client",
         reference: "Envoy jwt_authn `audiences`; Keycloak: audience support (oidc-audience-mapper)",
         matches: osmo::access_token_audience,
+    },
+    Known {
+        id: "device-endpoint-not-discovery",
+        title: "The device endpoint is not the realm's device authorization endpoint",
+        cause: "the CLI POSTs its device authorization request to `services.service.auth.device_endpoint`; the URL configured there is not the `device_authorization_endpoint` of the realm's discovery document (Keycloak's is `<issuer>/protocol/openid-connect/auth/device`), so Keycloak refuses the request and `osmo login` fails",
+        fix: "set `device_endpoint` to the discovery document's `device_authorization_endpoint`",
+        reference: "guide 004, OSMO Helm values for Keycloak (services.service.auth) and Keycloak endpoints table",
+        matches: osmo::device_endpoint_not_discovery,
     },
 ];
 

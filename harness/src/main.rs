@@ -293,7 +293,10 @@ async fn diagnose(
         .steps
         .split_first()
         .ok_or_else(|| anyhow::anyhow!("the case ran no step"))?;
-    match (&start.error, start.output.as_deref().filter(|o| !o.is_empty())) {
+    match (
+        &start.error,
+        start.output.as_deref().filter(|o| !o.is_empty()),
+    ) {
         (Some(_), out) => println!(
             "\nDex did not start; the sign-in was not tried. It printed:\n{}",
             indent(out.unwrap_or_default())
@@ -336,9 +339,9 @@ async fn diagnose(
             None => println!("  hop 3  Kubernetes: not checked (no --apiserver given)"),
         }
         let lost = match (&at_keycloak, &at_dex) {
+            (_, None) if dex.error.is_some() => Some("the sign-in through Dex failed"),
             (None, _) if keycloak.error.is_none() => Some("at Keycloak: it sent no group claim"),
             (Some(_), Some(g)) if g.is_empty() => Some("between Keycloak and Dex"),
-            (_, None) if dex.error.is_some() => Some("the sign-in through Dex failed"),
             _ => None,
         };
         match lost {

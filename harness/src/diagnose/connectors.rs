@@ -61,7 +61,11 @@ fn x509_text(line: &str) -> &str {
 pub(super) fn json_invalid(c: &Config, seen: &Observed) -> Option<String> {
     let refusal = seen.charm.iter().find(|r| r.contains("hook failed"))?;
     let value = c.connectors_json?;
-    let mut evidence = refusal.lines().map(str::trim).collect::<Vec<_>>().join("; ");
+    let mut evidence = refusal
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ");
     let lines: Vec<&str> = value.lines().filter(|l| !l.trim().is_empty()).collect();
     let first = lines.first().map(|l| l.trim()).unwrap_or_default();
     let last = lines.last().map(|l| l.trim()).unwrap_or_default();
@@ -103,7 +107,10 @@ pub(super) fn field_type(c: &Config, seen: &Observed) -> Option<String> {
     let line = dex_line(seen, "cannot unmarshal")?;
     let rest = line.split("cannot unmarshal ").nth(1)?;
     let got = rest.split_whitespace().next()?;
-    let (path, want) = rest.split_once("Go struct field ")?.1.split_once(" of type ")?;
+    let (path, want) = rest
+        .split_once("Go struct field ")?
+        .1
+        .split_once(" of type ")?;
     let field = path.rsplit('.').next()?;
     if path == "Config.connectors" {
         return None;
@@ -139,9 +146,13 @@ fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 }
 
 pub(super) fn tls_hostname_mismatch(c: &Config, seen: &Observed) -> Option<String> {
-    let line = ["x509: certificate is valid for", "doesn't contain any IP SANs", "x509: certificate is not valid for any names"]
-        .iter()
-        .find_map(|n| dex_line(seen, n))?;
+    let line = [
+        "x509: certificate is valid for",
+        "doesn't contain any IP SANs",
+        "x509: certificate is not valid for any names",
+    ]
+    .iter()
+    .find_map(|n| dex_line(seen, n))?;
     let id = connector_id(&line).unwrap_or("?");
     let mut evidence = format!(
         "Dex could not open connector `{id}`: \"{}\"",

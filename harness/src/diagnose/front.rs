@@ -46,6 +46,25 @@ pub(super) fn unverified_email_refused(c: &Config, seen: &Observed) -> Option<St
     })
 }
 
+pub(super) fn cookie_secret_not_decoded(c: &Config, seen: &Observed) -> Option<String> {
+    let line = seen
+        .oauth2_proxy_log
+        .lines()
+        .find(|l| l.contains("cookie_secret must be 16, 24, or 32 bytes"))?;
+    let secret = proxy_setting(c, "cookie_secret")?;
+    let padded_standard = secret.contains(['+', '/']) || secret.ends_with('=');
+    Some(format!(
+        "oauth2-proxy: \"{}\"; cookie_secret is {} characters{}",
+        line.trim(),
+        secret.len(),
+        if padded_standard {
+            " of standard base64 (with `+`, `/` or `=`), which oauth2-proxy does not decode"
+        } else {
+            ""
+        }
+    ))
+}
+
 /// The gateway accepted a Dex token issued to another client than the one
 /// oauth2-proxy signs in with, because its JWT rule lists no audiences.
 pub(super) fn jwt_rule_without_audiences(c: &Config, seen: &Observed) -> Option<String> {

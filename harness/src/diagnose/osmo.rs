@@ -245,3 +245,18 @@ pub(super) fn access_token_audience(c: &Config, seen: &Observed) -> Option<Strin
             })
     })
 }
+
+pub(super) fn device_endpoint_not_discovery(_: &Config, seen: &Observed) -> Option<String> {
+    seen.osmo.iter().find_map(|o| {
+        let d = &o["device_authorization"];
+        let (used, real) = (d["endpoint"].as_str()?, d["discovery"].as_str()?);
+        (used != real).then(|| {
+            format!(
+                "the device authorization request for `{}` to {used} answered {} {}; the realm's discovery document names {real}",
+                d["client"].as_str().unwrap_or("?"),
+                d["status"],
+                crate::components::browser::truncate(d["body"].as_str().unwrap_or_default().trim(), 200)
+            )
+        })
+    })
+}

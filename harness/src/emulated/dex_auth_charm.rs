@@ -85,8 +85,9 @@ mod tests {
 
     #[test]
     fn a_json_list_becomes_the_connectors() {
-        let v = connectors(r#"[{"type": "oidc", "id": "keycloak", "config": {"scopes": ["openid"]}}]"#)
-            .unwrap();
+        let v =
+            connectors(r#"[{"type": "oidc", "id": "keycloak", "config": {"scopes": ["openid"]}}]"#)
+                .unwrap();
         assert_eq!(v[0]["config"]["scopes"][0], "openid");
     }
 
@@ -101,7 +102,11 @@ mod tests {
         let snippet = "   \"id\": \"keycloak\",\n   \"name\": \"OpenID Connect\",\n   \"config\": {\n     \"scopes\": [\n";
         let refusal = connectors(snippet).unwrap_err();
         assert_eq!(refusal.line, 1, "{refusal}");
-        assert!(refusal.to_string().starts_with("[emulated] dex-auth charm: hook failed"));
+        assert!(
+            refusal
+                .to_string()
+                .starts_with("[emulated] dex-auth charm: hook failed")
+        );
         assert_eq!(line_of(snippet, &refusal).unwrap(), "\"id\": \"keycloak\",");
     }
 }

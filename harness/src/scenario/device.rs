@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::Expect;
 use super::runner::{
@@ -113,6 +113,15 @@ impl Stack<'_> {
                 crate::components::browser::truncate(text.trim(), 300)
             );
             self.observed.pages.push(shown.clone());
+            self.observed.osmo.push(json!({
+                "device_authorization": {
+                    "client": s.client,
+                    "endpoint": endpoint,
+                    "discovery": provider.raw["device_authorization_endpoint"],
+                    "status": status,
+                    "body": text,
+                }
+            }));
             report.error = Some(if code.is_empty() {
                 status.to_string()
             } else {

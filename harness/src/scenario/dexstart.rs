@@ -82,7 +82,10 @@ impl Startup {
 }
 
 fn has_dex_start(scenario: &Scenario) -> bool {
-    scenario.steps.iter().any(|s| matches!(s, Step::DexStart(_)))
+    scenario
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::DexStart(_)))
 }
 
 impl Stack<'_> {
@@ -119,7 +122,11 @@ impl Stack<'_> {
     /// Starts Dex with `config`. A start that fails (or a refused
     /// `connectors_json`) is kept for a `dex_start` step when the case has
     /// one; otherwise it fails the case.
-    pub(super) async fn start_dex(&mut self, plan: DexPlan, config: serde_json::Value) -> Result<()> {
+    pub(super) async fn start_dex(
+        &mut self,
+        plan: DexPlan,
+        config: serde_json::Value,
+    ) -> Result<()> {
         let tolerate = has_dex_start(&self.scenario);
         if let Some(refusal) = self.startup.refusal.clone() {
             self.observed.charm.push(refusal.clone());

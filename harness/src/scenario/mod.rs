@@ -80,6 +80,7 @@ pub mod template;
 pub mod tokens;
 pub mod usercert;
 pub mod userfiles;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 
@@ -271,6 +272,11 @@ pub enum Step {
     /// One HTTP request to the application's address (the gateway's, else
     /// oauth2-proxy's), optionally with a Bearer token a user got earlier.
     HttpGet(HttpGet),
+    /// Whether oauth2-proxy is serving and what it logged: with this step in
+    /// a case, an oauth2-proxy that refuses its configuration is the step's
+    /// evidence instead of a failed case; the steps after it run only if it
+    /// is serving.
+    Oauth2ProxyStart(ProxyStart),
     /// `kubectl config set-credentials <name> <args>` with the guide's
     /// `--exec-*` flags: a user entry (in the cluster's kubeconfig, as kind
     /// writes it) whose credential is kubelogin as kubectl's exec plugin.
@@ -300,6 +306,9 @@ pub enum Step {
     /// A token from an earlier step through the EMULATED Envoy `jwt_authn`
     /// of `osmo_values.sidecars.envoy.jwt` and OSMO's pool visibility rule.
     EnvoyJwt(envoy::EnvoyJwtStep),
+    /// The admin console's Credentials tab: set a user's password, optionally
+    /// temporary (through the admin REST API the console uses).
+    SetPassword(users::SetPassword),
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -327,6 +336,17 @@ pub struct ProxyLogin {
     pub path: Option<String>,
     #[serde(default)]
     pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyStart {
+    /// Whether it must be serving (default true).
+    #[serde(default = "yes")]
+    pub running: Option<bool>,
+    /// Text its log must contain.
+    #[serde(default)]
+    pub log: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -742,7 +762,7 @@ mod tests {
     fn unknown_step_verb_is_located() {
         check_error(
             "guide: g\nsource: s\ndescription: d\nsteps:\n  - browser_logon: {}\n",
-            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`, `proxy_can_i`, `proxy_login`, `http_get`, `set_credentials`, `restart`, `wait_token_expired`, `dex_start`, `discovery`, `device_login`, `envoy_jwt`",
+            "DIR/bad.yaml:5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`, `proxy_can_i`, `proxy_login`, `http_get`, `oauth2_proxy_start`, `set_credentials`, `restart`, `wait_token_expired`, `dex_start`, `discovery`, `device_login`, `envoy_jwt`, `set_password`",
         );
     }
 

@@ -15,7 +15,7 @@ use super::runner::{
     verify_contains, verify_subset, wait_login_line,
 };
 use super::template::Values;
-use super::{HttpGet, ProxyLogin};
+use super::{HttpGet, ProxyLogin, ProxyStart};
 use crate::components::oauth2_proxy::{OAuth2Proxy, OAuth2ProxyConfig, OAuth2ProxyPlan};
 use crate::components::upstream::{self, Upstream};
 use crate::dexlog;
@@ -39,6 +39,9 @@ pub struct Front {
     upstream: Option<Upstream>,
     proxy: Option<OAuth2Proxy>,
     gateway_running: Option<Gateway>,
+    /// Why oauth2-proxy is not serving, when an `oauth2_proxy_start` step
+    /// expects to look at it.
+    start_failure: Option<String>,
 }
 
 impl Front {
@@ -58,6 +61,7 @@ impl Front {
             upstream: None,
             proxy: None,
             gateway_running: None,
+            start_failure: None,
         })
     }
 
@@ -128,6 +132,10 @@ impl Front {
         out
     }
 
+    pub fn serving(&self) -> bool {
+        self.proxy.is_some()
+    }
+
     pub fn stop(&mut self) {
         self.gateway_running = None;
         self.proxy = None;
@@ -161,15 +169,27 @@ impl Stack<'_> {
             env: spec.env.into_iter().collect(),
             args: spec.args,
         };
-        let proxy = OAuth2Proxy::start(
+        let started = OAuth2Proxy::start(
             &self.run.programs.oauth2_proxy,
             &self.run.ca,
             self.front.oauth2_proxy.clone(),
             &given,
             &self.dir,
         )
-        .await?;
-        self.front.proxy = Some(proxy);
+        .await;
+        let looked_at = self
+            .scenario
+            .steps
+            .iter()
+            .any(|s| matches!(s, super::Step::Oauth2ProxyStart(_)));
+        match started {
+            Ok(proxy) => self.front.proxy = Some(proxy),
+            Err(e) if looked_at => {
+                self.front.start_failure = Some(e.to_string());
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
         if let Some(istio) = self.scenario.istio.clone() {
             let dex = self.dex.as_ref().ok_or_else(|| {
                 Error::step("istio", "the gateway routes `/dex/` to Dex: add `dex`")
@@ -296,6 +316,39 @@ impl Stack<'_> {
         provider.verify_jwt(&http, "issuer", token, &[]).await
     }
 
+    pub(super) async fn do_proxy_start(&mut self, s: &ProxyStart) -> Result<StepReport> {
+        let log = match (&self.front.proxy, &self.front.start_failure) {
+            (Some(p), _) => p.log_text(),
+            (None, Some(failure)) => failure.clone(),
+            (None, None) => {
+                return Err(Error::step(
+                    "oauth2-proxy start",
+                    "the scenario has no oauth2_proxy",
+                ));
+            }
+        };
+        self.observed.oauth2_proxy_log.push_str(&log);
+        let serving = self.front.serving();
+        if let Some(wanted) = s.running
+            && wanted != serving
+        {
+            return Err(Error::step(
+                "oauth2-proxy start",
+                format!(
+                    "expected oauth2-proxy {}, it {}:\n{log}",
+                    if wanted { "to serve" } else { "to refuse to start" },
+                    if serving { "serves" } else { "did not start" }
+                ),
+            ));
+        }
+        verify_contains("oauth2-proxy's log", &s.log, &log)?;
+        Ok(StepReport {
+            error: (!serving).then(|| super::runner::line_with(&log, &s.log)),
+            output: Some(log),
+            ..Default::default()
+        })
+    }
+
     pub(super) async fn do_http_get(&mut self, s: &HttpGet) -> Result<StepReport> {
         let url = format!("{}{}", self.front.entry()?, s.path);
         let proxy_offset = self.front.proxy_log().len();
@@ -357,7 +410,7 @@ fn files_dir(case_dir: &Path) -> PathBuf {
     case_dir.join("oauth2-proxy-files")
 }
 
-/// Headers, one per line, the Authorization value shortened.
+/// Headers, one per line, long values (tokens, cookies) shortened.
 fn shown_headers(headers: &Value) -> String {
     headers
         .as_object()
@@ -365,7 +418,7 @@ fn shown_headers(headers: &Value) -> String {
             map.iter()
                 .map(|(k, v)| {
                     let v = v.as_str().unwrap_or_default();
-                    let v = if k == "authorization" && v.len() > 40 {
+                    let v = if v.len() > 80 && v.is_char_boundary(40) {
                         format!("{}…", &v[..40])
                     } else {
                         v.to_string()

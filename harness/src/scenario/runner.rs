@@ -303,6 +303,8 @@ impl Stack<'_> {
             self.start_ingress().await?;
             self.start_dex(dex_plan, config).await?;
         }
+        // Before the app: with a gateway, Dex's issuer is only reachable through it.
+        self.start_front().await?;
         if let (Some(app), Some(dex)) = (&self.scenario.app, &self.dex) {
             let http = run.ca.http_client()?;
             let reg = Registration {
@@ -325,7 +327,6 @@ impl Stack<'_> {
             }
             self.apiserver = Some(apiserver);
         }
-        self.start_front().await?;
         let mut reports = Vec::new();
         for (i, step) in self.scenario.steps.clone().iter().enumerate() {
             let started = Instant::now();
@@ -376,9 +377,10 @@ impl Stack<'_> {
                     format!("{}: restart {}", i + 1, format!("{what:?}").to_lowercase()),
                     self.do_restart(*what).await,
                 ),
-                Step::DexStart(s) => (
-                    format!("{}: dex start", i + 1),
-                    self.do_dex_start(s).await,
+                Step::DexStart(s) => (format!("{}: dex start", i + 1), self.do_dex_start(s).await),
+                Step::Oauth2ProxyStart(s) => (
+                    format!("{}: oauth2-proxy start", i + 1),
+                    self.do_proxy_start(s).await,
                 ),
                 Step::WaitTokenExpired(s) => (
                     format!("{}: wait until {}'s token has expired", i + 1, s.user),
@@ -410,6 +412,15 @@ impl Stack<'_> {
                     ),
                     self.do_envoy_jwt(s).await,
                 ),
+                Step::SetPassword(s) => (
+                    format!(
+                        "{}: set_password for {}{}",
+                        i + 1,
+                        s.user,
+                        if s.temporary { " (temporary)" } else { "" }
+                    ),
+                    self.do_set_password(s).await,
+                ),
             };
             match outcome {
                 Ok(mut report) => {
@@ -421,6 +432,9 @@ impl Stack<'_> {
             }
             // Nothing after it can run without Dex.
             if matches!(step, Step::DexStart(_)) && self.dex.is_none() {
+                break;
+            }
+            if matches!(step, Step::Oauth2ProxyStart(_)) && !self.front.serving() {
                 break;
             }
         }

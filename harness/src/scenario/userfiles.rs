@@ -83,9 +83,9 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     let cert = files.keycloak_cert.map(KeycloakCert::load).transpose()?;
     // The charm's part: the option's value becomes `connectors`, as is.
     let connectors_text = match files.connectors_json {
-        Some(path) => Some(
-            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?,
-        ),
+        Some(path) => {
+            Some(std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?)
+        }
         None => None,
     };
     if let Some(text) = &connectors_text {
@@ -152,7 +152,10 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     }
     let (ingress, notes) = usercert::apply(
         cert.as_ref(),
-        dex["connectors"].as_array_mut().map(Vec::as_mut_slice).unwrap_or_default(),
+        dex["connectors"]
+            .as_array_mut()
+            .map(Vec::as_mut_slice)
+            .unwrap_or_default(),
         &kc_issuer,
     );
     let apiserver = match files.apiserver {

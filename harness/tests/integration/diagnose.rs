@@ -65,3 +65,73 @@ fn user_realm_with_trailing_slash_redirect() {
         Some("redirect-uri-mismatch"),
     );
 }
+
+/// Charmed Kubeflow users' files: the realm export and the connectors JSON
+/// they gave `juju config dex-auth connectors=...`, with the certificate their
+/// Keycloak presents when the folder has one. The real Dex meets them.
+#[track_caller]
+fn check_charm(name: &str, expected: &str, evidence: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/user-configs")
+        .join(name);
+    let cert = dir.join("keycloak-cert.pem");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let report = rt.block_on(async {
+        let files = userfiles::UserFiles {
+            realm: &dir.join("realm.json"),
+            dex_config: None,
+            connectors_json: Some(&dir.join("oidc-connector.json")),
+            keycloak_cert: cert.exists().then_some(cert.as_path()),
+            apiserver: None,
+        };
+        let case = userfiles::case_from(&files, &[]).unwrap();
+        let keeper = Path::new(env!("CARGO_BIN_EXE_oidc-harness"));
+        let run = Run::join_using(Owner::TestRunner, keeper).await.unwrap();
+        runner::run_case(&run, &case).await.unwrap()
+    });
+    let first = report.diagnoses.first();
+    assert_eq!(
+        first.map(|d| d.id),
+        Some(expected),
+        "diagnoses: {:#?}",
+        report.diagnoses
+    );
+    let shown = first.unwrap().evidence.clone();
+    assert!(shown.contains(evidence), "{shown}");
+}
+
+#[test]
+fn charm_connectors_behind_an_ingress_local_certificate() {
+    check_charm(
+        "ckf-ingress-local-cert",
+        "connector-tls-hostname-mismatch",
+        "x509: certificate is valid for ingress.local, not localhost",
+    );
+}
+
+#[test]
+fn charm_connectors_without_root_cas_for_a_private_ca() {
+    check_charm(
+        "ckf-keycloak-not-trusted",
+        "connector-tls-unknown-authority",
+        "x509: certificate signed by unknown authority",
+    );
+}
+
+#[test]
+fn charm_connectors_as_the_guide_prints_them() {
+    check_charm(
+        "ckf-guide-snippet",
+        "connector-json-invalid",
+        "ckf-guide-snippet/oidc-connector.json:1:20",
+    );
+}
+
+#[test]
+fn charm_connectors_with_root_cas_as_a_string() {
+    check_charm(
+        "ckf-root-cas-string",
+        "connector-field-type",
+        "cannot unmarshal string into Go struct field Config.rootCAs of type []string",
+    );
+}
