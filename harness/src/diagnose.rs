@@ -314,6 +314,14 @@ const CATALOGUE: &[Known] = &[
         matches: front::cookie_secret_not_decoded,
     },
     Known {
+        id: "groups-scope-not-requested",
+        title: "Dex has the groups but does not put them in the token",
+        cause: "Dex adds the `groups` claim only for clients that ask for the `groups` scope; the client in front of the app (oauth2-proxy's `scope`) does not, so the app and the gateway see no groups although Dex logged them",
+        fix: "add `groups` to the client's scopes (oauth2-proxy: `scope = \"profile email offline_access openid groups\"`)",
+        reference: "guide 001 (oauth2_proxy.cfg scope); Dex: scopes",
+        matches: front::groups_scope_not_requested,
+    },
+    Known {
         id: "request-authentication-without-audiences",
         title: "The gateway accepts a Dex token issued to any client",
         cause: "the RequestAuthentication's jwtRule lists no `audiences`, so Istio checks only the issuer and signature: a token Dex issued to another client (another app, a CLI) passes as the user",
@@ -384,6 +392,14 @@ const CATALOGUE: &[Known] = &[
         fix: "set `device_endpoint` to the discovery document's `device_authorization_endpoint`",
         reference: "guide 004, OSMO Helm values for Keycloak (services.service.auth) and Keycloak endpoints table",
         matches: osmo::device_endpoint_not_discovery,
+    },
+    Known {
+        id: "offline-access-not-granted",
+        title: "The user may not have offline tokens",
+        cause: "the client asks for `offline_access` (OSMO's CLI does) and the user lacks the `offline_access` role: users in an imported realm get no default roles unless the file lists them (`realmRoles: [default-roles-<realm>]`, as an export does); users created in the admin console get them",
+        fix: "grant the user `default-roles-<realm>` (Users > user > Role mapping), or list it under `realmRoles` in the realm file",
+        reference: "guide 004, Step 3 (Create Realm from the sample realm file) and Managing Users",
+        matches: osmo::offline_access_not_granted,
     },
 ];
 

@@ -65,6 +65,26 @@ pub(super) fn cookie_secret_not_decoded(c: &Config, seen: &Observed) -> Option<S
     ))
 }
 
+/// Dex logged the user's groups but its token has none: the client did not
+/// ask for the `groups` scope.
+pub(super) fn groups_scope_not_requested(c: &Config, seen: &Observed) -> Option<String> {
+    let login = seen.dex_logins.iter().find(|l| !l.groups.is_empty())?;
+    let claims = seen
+        .dex_claims
+        .iter()
+        .find(|cl| cl["email"] == login.email.as_str())?;
+    if claims.get("groups").is_some() {
+        return None;
+    }
+    let scope = proxy_setting(c, "scope")?;
+    (!scope.split([' ', ',']).any(|s| s == "groups")).then(|| {
+        format!(
+            "Dex logged groups={:?} for {} but its ID token has no `groups` claim; oauth2-proxy's scope is \"{scope}\"",
+            login.groups, login.email
+        )
+    })
+}
+
 /// The gateway accepted a Dex token issued to another client than the one
 /// oauth2-proxy signs in with, because its JWT rule lists no audiences.
 pub(super) fn jwt_rule_without_audiences(c: &Config, seen: &Observed) -> Option<String> {

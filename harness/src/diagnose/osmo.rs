@@ -260,3 +260,23 @@ pub(super) fn device_endpoint_not_discovery(_: &Config, seen: &Observed) -> Opti
         })
     })
 }
+
+pub(super) fn offline_access_not_granted(c: &Config, seen: &Observed) -> Option<String> {
+    let shown = seen
+        .pages
+        .iter()
+        .flat_map(|p| p.lines())
+        .find(|l| l.contains("Offline tokens not allowed"))?;
+    let bare: Vec<&str> = c.realm?["users"]
+        .as_array()?
+        .iter()
+        .filter(|u| strings(&u["realmRoles"]).is_empty())
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    (!bare.is_empty()).then(|| {
+        format!(
+            "Keycloak refused the token request: \"{}\"; users of the imported realm without realmRoles (no default roles, so no offline_access): {bare:?}",
+            shown.trim()
+        )
+    })
+}

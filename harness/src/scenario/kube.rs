@@ -2,6 +2,7 @@
 //! and `can_i` matrices asked of the real apiserver two ways.
 
 use super::runner::{Stack, StepReport, verify_error, verify_no_error};
+use super::tokens::UNAUTHENTICATED;
 use super::{CanI, Kubectl, ProxyCanI};
 use crate::components::apiserver::ApiServer;
 use crate::emulated::ImpersonationProxy;
@@ -76,7 +77,7 @@ impl Stack<'_> {
         let out = api.kubectl(&kubeconfig, &s.args).await?;
         let text = format!("{}{}", out.stdout, out.stderr);
         if !out.success
-            && text.contains("Unauthorized")
+            && text.contains(UNAUTHENTICATED)
             && let Some(token) = self.tokens.get(&s.identity).cloned()
         {
             let source = format!("{}'s ID token as a kubeconfig `token:`", s.identity);

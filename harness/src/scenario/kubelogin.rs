@@ -18,6 +18,7 @@ use super::kube::{flag, safe_name};
 use super::runner::{
     SignInEnd, Stack, StepReport, redact, sign_in, verify_no_error, verify_subset,
 };
+use super::tokens::UNAUTHENTICATED;
 use super::{Kubectl, Kubelogin, SetCredentials, SignInAs};
 use crate::error::{Error, IoContext, Result};
 use crate::oidc::Provider;
@@ -235,7 +236,7 @@ impl Stack<'_> {
         drop(terminal.master);
         let driven = driven?;
         let mut text = driven.text();
-        if !driven.output.status.success() && text.contains("Unauthorized") {
+        if !driven.output.status.success() && text.contains(UNAUTHENTICATED) {
             let cached = super::tokens::cached_id_token(&entry.cache_dir);
             if let Some((file, token)) = cached {
                 let source = format!("kubelogin's token cache ({})", file.display());

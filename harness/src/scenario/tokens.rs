@@ -18,6 +18,11 @@ use crate::oidc::{Provider, get_json, peek_claims};
 /// The longest `wait_token_expired` waits.
 const LONGEST_WAIT: Duration = Duration::from_secs(120);
 
+/// What kubectl prints when the apiserver answers 401, followed by
+/// `(Unauthorized)` or `(the server has asked for the client to provide
+/// credentials)` depending on the request that got it.
+pub(super) const UNAUTHENTICATED: &str = "You must be logged in to the server";
+
 impl Stack<'_> {
     pub(super) async fn do_restart(&mut self, what: Restartable) -> Result<StepReport> {
         let output = match what {
@@ -118,7 +123,7 @@ impl Stack<'_> {
         }
         let line = kubectl
             .lines()
-            .find(|l| l.contains("Unauthorized"))
+            .find(|l| l.contains(UNAUTHENTICATED))
             .unwrap_or(kubectl)
             .trim()
             .to_string();
