@@ -136,15 +136,16 @@ impl Gateway {
         backends: Backends,
         http: reqwest::Client,
     ) -> Result<Gateway> {
-        let rules: Vec<JwtRule> = serde_json::from_value(
-            spec.request_authentication["spec"]["jwtRules"].clone(),
-        )
-        .map_err(|e| {
-            Error::step(
-                "istio",
-                format!("request_authentication: spec.jwtRules is not a list of JWT rules: {e}"),
-            )
-        })?;
+        let rules: Vec<JwtRule> =
+            serde_json::from_value(spec.request_authentication["spec"]["jwtRules"].clone())
+                .map_err(|e| {
+                    Error::step(
+                        "istio",
+                        format!(
+                            "request_authentication: spec.jwtRules is not a list of JWT rules: {e}"
+                        ),
+                    )
+                })?;
         let log = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::new(Shared {
             rules,
@@ -240,9 +241,10 @@ async fn ext_authz(
     target: &str,
     headers: &HeaderMap,
 ) -> std::result::Result<HeaderMap, Response> {
-    let mut check = s
-        .http
-        .request(method.clone(), format!("{}{target}", s.backends.oauth2_proxy));
+    let mut check = s.http.request(
+        method.clone(),
+        format!("{}{target}", s.backends.oauth2_proxy),
+    );
     for name in &s.ext_authz.include_request_headers_in_check {
         for value in headers.get_all(name.as_str()) {
             check = check.header(name.as_str(), value.clone());
@@ -368,9 +370,7 @@ async fn verify(s: &Shared, rule: &JwtRule, token: &str) -> Result<Value> {
         provider.jwks_uri = jwks.clone();
     }
     let audiences: Vec<&str> = rule.audiences.iter().map(String::as_str).collect();
-    provider
-        .verify_jwt(&s.http, "dex", token, &audiences)
-        .await
+    provider.verify_jwt(&s.http, "dex", token, &audiences).await
 }
 
 async fn forward(

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use super::runner::{Stack, StepReport, verify_contains};
 use super::template::Values;
-use super::{Case, DexStart, Scenario, Step};
+use super::{Case, Scenario, StartCheck, Step};
 use crate::components::dex::{Dex, DexPlan};
 use crate::components::tls_front::{FrontPlan, TlsFront};
 use crate::dexlog;
@@ -158,7 +158,7 @@ impl Stack<'_> {
     }
 
     /// Whether Dex serves, and what its start-up logged.
-    pub(super) async fn do_dex_start(&mut self, s: &DexStart) -> Result<StepReport> {
+    pub(super) async fn do_dex_start(&mut self, s: &StartCheck) -> Result<StepReport> {
         let (running, raw, exit) = match (&self.dex, &self.startup.failure) {
             (Some(dex), _) => (true, dex.log_text(), String::new()),
             (None, Some(f)) => (false, f.log.clone(), f.message.clone()),

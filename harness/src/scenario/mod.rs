@@ -276,7 +276,7 @@ pub enum Step {
     /// a case, an oauth2-proxy that refuses its configuration is the step's
     /// evidence instead of a failed case; the steps after it run only if it
     /// is serving.
-    Oauth2ProxyStart(ProxyStart),
+    Oauth2ProxyStart(StartCheck),
     /// `kubectl config set-credentials <name> <args>` with the guide's
     /// `--exec-*` flags: a user entry (in the cluster's kubeconfig, as kind
     /// writes it) whose credential is kubelogin as kubectl's exec plugin.
@@ -297,7 +297,7 @@ pub enum Step {
     /// case, a Dex that exits at start (or a config the [emulated] dex-auth
     /// charm refuses) is the step's evidence instead of a failed case; the
     /// steps after it run only if Dex is serving.
-    DexStart(DexStart),
+    DexStart(StartCheck),
     /// A guide's endpoints table against the issuer's discovery document.
     Discovery(discovery::Discovery),
     /// The OAuth 2.0 Device Authorization Grant as a CLI runs it: the browser
@@ -311,13 +311,16 @@ pub enum Step {
     SetPassword(users::SetPassword),
 }
 
+/// `dex_start`, `oauth2_proxy_start`: whether the program is serving and
+/// what it logged at start.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DexStart {
-    /// Whether Dex must be serving (default true; `null`: either is fine).
+pub struct StartCheck {
+    /// Whether it must be serving (default true; `null`: either is fine).
     #[serde(default = "yes")]
     pub running: Option<bool>,
-    /// Text Dex's log (values decoded) or the charm's refusal must contain.
+    /// Text its log must contain (Dex's values decoded; for Dex, the charm's
+    /// refusal too).
     #[serde(default)]
     pub log: Option<String>,
 }
@@ -336,17 +339,6 @@ pub struct ProxyLogin {
     pub path: Option<String>,
     #[serde(default)]
     pub expect: Expect,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProxyStart {
-    /// Whether it must be serving (default true).
-    #[serde(default = "yes")]
-    pub running: Option<bool>,
-    /// Text its log must contain.
-    #[serde(default)]
-    pub log: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

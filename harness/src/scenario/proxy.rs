@@ -12,10 +12,10 @@ use serde_json::Value;
 
 use super::runner::{
     Goal, SignInEnd, Stack, StepReport, expected_stop, redact, settle_log, sign_in_until,
-    verify_contains, verify_subset, wait_login_line,
+    verify_contains, verify_dex_login, verify_subset, wait_login_line,
 };
 use super::template::Values;
-use super::{HttpGet, ProxyLogin, ProxyStart};
+use super::{HttpGet, ProxyLogin, StartCheck};
 use crate::components::oauth2_proxy::{OAuth2Proxy, OAuth2ProxyConfig, OAuth2ProxyPlan};
 use crate::components::upstream::{self, Upstream};
 use crate::dexlog;
@@ -241,7 +241,10 @@ impl Stack<'_> {
         };
         self.observed.pages.push(page.text.clone());
         let proxy_log = self.front.proxy_log();
-        let proxy_log = proxy_log.get(proxy_offset..).unwrap_or_default().to_string();
+        let proxy_log = proxy_log
+            .get(proxy_offset..)
+            .unwrap_or_default()
+            .to_string();
         self.observed.oauth2_proxy_log.push_str(&proxy_log);
         self.observed.gateway = self.front.gateway_lines();
         let dex_log = match &self.dex {
@@ -292,15 +295,7 @@ impl Stack<'_> {
             &Some(headers.clone()),
         )?;
         verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
-        let dex_line = report
-            .dex_login
-            .as_ref()
-            .map(|l| serde_json::to_value(l).expect("serialisable"));
-        verify_subset(
-            "Dex `login successful` line",
-            &s.expect.dex_login,
-            &dex_line,
-        )?;
+        verify_dex_login(&s.expect, &report.dex_login)?;
         report.claims = report.claims.map(redact);
         report.output = Some(shown_headers(&headers));
         Ok(report)
@@ -316,7 +311,7 @@ impl Stack<'_> {
         provider.verify_jwt(&http, "issuer", token, &[]).await
     }
 
-    pub(super) async fn do_proxy_start(&mut self, s: &ProxyStart) -> Result<StepReport> {
+    pub(super) async fn do_proxy_start(&mut self, s: &StartCheck) -> Result<StepReport> {
         let log = match (&self.front.proxy, &self.front.start_failure) {
             (Some(p), _) => p.log_text(),
             (None, Some(failure)) => failure.clone(),
@@ -336,7 +331,11 @@ impl Stack<'_> {
                 "oauth2-proxy start",
                 format!(
                     "expected oauth2-proxy {}, it {}:\n{log}",
-                    if wanted { "to serve" } else { "to refuse to start" },
+                    if wanted {
+                        "to serve"
+                    } else {
+                        "to refuse to start"
+                    },
                     if serving { "serves" } else { "did not start" }
                 ),
             ));
@@ -373,12 +372,18 @@ impl Stack<'_> {
             .await
             .map_err(|e| Error::http("proxy", &url, e))?;
         let proxy_log = self.front.proxy_log();
-        let proxy_log = proxy_log.get(proxy_offset..).unwrap_or_default().to_string();
+        let proxy_log = proxy_log
+            .get(proxy_offset..)
+            .unwrap_or_default()
+            .to_string();
         self.observed.oauth2_proxy_log.push_str(&proxy_log);
         self.observed.gateway = self.front.gateway_lines();
         let seen = upstream::parse_page(&body).filter(|_| body.contains(upstream::MARKER));
         let shown = match &seen {
-            Some(seen) => format!("{status}: the application received\n{}", shown_headers(&seen["headers"])),
+            Some(seen) => format!(
+                "{status}: the application received\n{}",
+                shown_headers(&seen["headers"])
+            ),
             None => format!("{status}: {}", body.trim()),
         };
         let report = StepReport {

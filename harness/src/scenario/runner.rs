@@ -357,7 +357,12 @@ impl Stack<'_> {
                     self.do_can_i(s).await,
                 ),
                 Step::ProxyLogin(s) => (
-                    format!("{}: proxy_login {} as {}", i + 1, s.path.as_deref().unwrap_or("/"), s.user),
+                    format!(
+                        "{}: proxy_login {} as {}",
+                        i + 1,
+                        s.path.as_deref().unwrap_or("/"),
+                        s.user
+                    ),
                     self.do_proxy_login(s).await,
                 ),
                 Step::HttpGet(s) => (
@@ -365,7 +370,10 @@ impl Stack<'_> {
                         "{}: http_get {}{}",
                         i + 1,
                         s.path,
-                        s.bearer.as_ref().map(|b| format!(" (Bearer: {b}'s token)")).unwrap_or_default()
+                        s.bearer
+                            .as_ref()
+                            .map(|b| format!(" (Bearer: {b}'s token)"))
+                            .unwrap_or_default()
                     ),
                     self.do_http_get(s).await,
                 ),
@@ -395,7 +403,12 @@ impl Stack<'_> {
                     self.do_proxy_can_i(s).await,
                 ),
                 Step::Discovery(s) => (
-                    format!("{}: discovery at {:?} ({} endpoints)", i + 1, s.at, s.endpoints.len()),
+                    format!(
+                        "{}: discovery at {:?} ({} endpoints)",
+                        i + 1,
+                        s.at,
+                        s.endpoints.len()
+                    ),
                     self.do_discovery(s).await,
                 ),
                 Step::DeviceLogin(s) => (
@@ -550,10 +563,8 @@ impl Stack<'_> {
                     report.userinfo = Some(provider.userinfo(&http, program, access).await?);
                 }
                 if s.at == At::Keycloak {
-                    self.grants.insert(
-                        super::envoy::grant_key(&s.client, &s.user),
-                        tokens.clone(),
-                    );
+                    self.grants
+                        .insert(super::envoy::grant_key(&s.client, &s.user), tokens.clone());
                 }
                 verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
                 verify_subset("userinfo", &s.expect.userinfo, &report.userinfo)?;
@@ -667,21 +678,7 @@ impl Stack<'_> {
             }
         }
         verify_subset("ID token claims (Dex)", &s.expect.claims, &report.claims)?;
-        let dex_line = report
-            .dex_login
-            .as_ref()
-            .map(|l| serde_json::to_value(l).expect("serialisable"));
-        if s.expect.dex_login.is_some() && dex_line.is_none() {
-            return Err(Error::step(
-                "dex log",
-                "no new `login successful` line in Dex's log",
-            ));
-        }
-        verify_subset(
-            "Dex `login successful` line",
-            &s.expect.dex_login,
-            &dex_line,
-        )?;
+        verify_dex_login(&s.expect, &report.dex_login)?;
         report.claims = report.claims.map(redact);
         Ok(report)
     }
@@ -690,7 +687,10 @@ impl Stack<'_> {
     /// new ID token for the same subject.
     async fn verify_refresh(&self, tokens: &Value, claims: &Value) -> Result<String> {
         let refresh = tokens["refresh_token"].as_str().ok_or_else(|| {
-            Error::step("refresh", "no refresh_token came with the tokens (offline_access)")
+            Error::step(
+                "refresh",
+                "no refresh_token came with the tokens (offline_access)",
+            )
         })?;
         let (app, dex) = match (&self.scenario.app, &self.dex) {
             (Some(a), Some(d)) => (a, d),
@@ -724,7 +724,10 @@ impl Stack<'_> {
         if renewed["sub"] != claims["sub"] {
             return Err(Error::step(
                 "refresh",
-                format!("the refreshed ID token is for {} not {}", renewed["sub"], claims["sub"]),
+                format!(
+                    "the refreshed ID token is for {} not {}",
+                    renewed["sub"], claims["sub"]
+                ),
             ));
         }
         Ok(format!(
@@ -1209,6 +1212,23 @@ pub(super) fn verify_contains(what: &str, wanted: &Option<String>, text: &str) -
         )),
         _ => Ok(()),
     }
+}
+
+/// The step's Dex `login successful` line must exist when one is expected,
+/// and hold the expected fields.
+pub(super) fn verify_dex_login(expect: &Expect, line: &Option<LoginLine>) -> Result<()> {
+    let Some(wanted) = &expect.dex_login else {
+        return Ok(());
+    };
+    let line = line
+        .as_ref()
+        .ok_or_else(|| Error::step("dex log", "no new `login successful` line in Dex's log"))?;
+    let line = serde_json::to_value(line).expect("serialisable");
+    verify_subset(
+        "Dex `login successful` line",
+        &Some(wanted.clone()),
+        &Some(line),
+    )
 }
 
 pub(super) fn verify_error(expect: &Expect, shown: &str, code: &str) -> Result<()> {
