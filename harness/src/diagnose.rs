@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use crate::dexlog::LoginLine;
 
-mod osmo;
 mod connectors;
 mod front;
+mod osmo;
 mod profile;
 mod tokens;
 pub use tokens::RefusedToken;

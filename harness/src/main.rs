@@ -431,7 +431,7 @@ async fn kind(action: KindAction) -> anyhow::Result<ExitCode> {
 }
 
 async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
-    use oidc_harness::components::{apiserver, dex};
+    use oidc_harness::components::{apiserver, dex, oauth2_proxy};
     let t = Instant::now();
     let run = Run::join(Owner::ThisProcess).await?;
     println!(
@@ -439,7 +439,7 @@ async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
         t.elapsed().as_secs_f64()
     );
     let dir = oidc_harness::run::out_dir().join("bench");
-    let (mut dex_times, mut api_times) = (Vec::new(), Vec::new());
+    let (mut dex_times, mut api_times, mut proxy_times) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..rounds {
         let round = dir.join(i.to_string());
         std::fs::create_dir_all(&round)?;
@@ -464,7 +464,27 @@ async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
         )
         .await?;
         api_times.push(t.elapsed().as_secs_f64());
-        drop((api, d));
+        // oauth2-proxy in front of Dex, as Kubeflow configures it (discovery at start).
+        let secret: [u8; 32] = rand::random();
+        let given = oauth2_proxy::OAuth2ProxyConfig {
+            config: serde_json::json!({
+                "provider": "oidc", "oidc_issuer_url": issuer, "email_domains": ["*"],
+                "client_id": "bench", "client_secret": "bench", "upstreams": ["static://200"],
+                "cookie_secret": base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE, secret),
+            }),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let proxy = oauth2_proxy::OAuth2Proxy::start(
+            &run.programs.oauth2_proxy,
+            &run.ca,
+            oauth2_proxy::OAuth2ProxyPlan::new()?,
+            &given,
+            &round,
+        )
+        .await?;
+        proxy_times.push(t.elapsed().as_secs_f64());
+        drop((proxy, api, d));
     }
     let show = |v: &[f64]| {
         v.iter()
@@ -479,6 +499,10 @@ async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
     println!(
         "etcd + kube-apiserver + aggregation (to /readyz):  {}",
         show(&api_times)
+    );
+    println!(
+        "oauth2-proxy (OIDC discovery at Dex, to /ping):    {}",
+        show(&proxy_times)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -64,6 +64,17 @@
 //!   - dex_start: { running: true, log: "x509: certificate is valid for ingress.local, not localhost" }
 //! ```
 //!
+//! The OSMO guide's verbs: a guide's endpoints against discovery, the CLI's
+//! device flow, the Web UI client's tokens through the [emulated] Envoy of
+//! `osmo_values.sidecars.envoy.jwt`, and the Credentials tab:
+//!
+//! ```yaml
+//!   - discovery: { at: keycloak, endpoints: { token_endpoint: "{{ keycloak.issuer }}/protocol/openid-connect/token" } }
+//!   - device_login: { client: osmo-device, user: alice, scope: openid offline_access profile, expect: { claims: { azp: osmo-device } } }
+//!   - envoy_jwt: { user: alice, client: osmo-device, pools: [group1-h100-gpu], expect: { status: 200, pools: [group1-h100-gpu] } }
+//!   - set_password: { user: carol, password: "...", temporary: true }
+//! ```
+//!
 //! The harness's own keys are strict: an unknown key is an error naming the
 //! file, line and column and the keys that are valid there.
 
