@@ -13,10 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Expect;
-use super::runner::{
-    Goal, Prompts, SignInEnd, Stack, StepReport, expected_stop, redact, sign_in_prompted,
-    verify_error, verify_no_error, verify_subset,
-};
+use super::runner::{Stack, StepReport};
+use super::signin::{Goal, Prompts, SignInEnd, sign_in_prompted};
+use super::verify::{expected_stop, redact, verify_error, verify_no_error, verify_subset};
 use crate::error::{Error, Result};
 use crate::oidc::Provider;
 

@@ -6,8 +6,9 @@
 
 use std::net::SocketAddr;
 
-use super::runner::{Stack, StepReport, verify_contains};
+use super::runner::{Stack, StepReport};
 use super::template::Values;
+use super::verify::verify_contains;
 use super::{Case, Scenario, StartCheck, Step};
 use crate::components::dex::{Dex, DexPlan};
 use crate::components::tls_front::{FrontPlan, TlsFront};

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::runner::{Stack, StepReport, redact, verify_subset};
+use super::runner::{Stack, StepReport};
+use super::verify::{redact, verify_subset};
 use crate::emulated::LABEL;
 use crate::emulated::envoy::EnvoyJwt;
 use crate::emulated::osmo_pools;

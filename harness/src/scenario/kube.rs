@@ -1,8 +1,9 @@
 //! The Kubernetes steps: the real kubectl (kubelogin's are in `kubelogin`),
 //! and `can_i` matrices asked of the real apiserver two ways.
 
-use super::runner::{Stack, StepReport, verify_error, verify_no_error};
+use super::runner::{Stack, StepReport};
 use super::tokens::UNAUTHENTICATED;
+use super::verify::{verify_error, verify_no_error};
 use super::{CanI, Kubectl, ProxyCanI};
 use crate::components::apiserver::ApiServer;
 use crate::emulated::ImpersonationProxy;

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
 use super::kube::{flag, safe_name};
-use super::runner::{
-    SignInEnd, Stack, StepReport, redact, sign_in, verify_no_error, verify_subset,
-};
+use super::runner::{Stack, StepReport};
+use super::signin::{SignInEnd, sign_in};
 use super::tokens::UNAUTHENTICATED;
+use super::verify::{redact, verify_no_error, verify_subset};
 use super::{Kubectl, Kubelogin, SetCredentials, SignInAs};
 use crate::error::{Error, IoContext, Result};
 use crate::oidc::Provider;

@@ -85,13 +85,16 @@ pub mod envoy;
 pub mod kind;
 pub mod kube;
 pub mod kubelogin;
+pub mod login;
 pub mod proxy;
 pub mod runner;
+pub mod signin;
 pub mod template;
 pub mod tokens;
 pub mod usercert;
 pub mod userfiles;
 pub mod users;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 

@@ -10,11 +10,13 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use serde_json::Value;
 
-use super::runner::{
-    Goal, SignInEnd, Stack, StepReport, expected_stop, redact, settle_log, sign_in_until,
-    verify_contains, verify_dex_login, verify_subset, wait_login_line,
-};
+use super::runner::{Stack, StepReport};
+use super::signin::{Goal, SignInEnd, sign_in_until};
 use super::template::Values;
+use super::verify::{
+    expected_stop, redact, settle_log, verify_contains, verify_dex_login, verify_subset,
+    wait_login_line,
+};
 use super::{HttpGet, ProxyLogin, StartCheck};
 use crate::components::oauth2_proxy::{OAuth2Proxy, OAuth2ProxyConfig, OAuth2ProxyPlan};
 use crate::components::upstream::{self, Upstream};
@@ -268,7 +270,7 @@ impl Stack<'_> {
             )?);
             return Ok(report);
         }
-        super::runner::verify_no_error(&s.expect, "the user reached the application")?;
+        super::verify::verify_no_error(&s.expect, "the user reached the application")?;
         verify_contains("oauth2-proxy's log", &s.expect.proxy_log, &proxy_log)?;
         let seen: Value = seen
             .and_then(|t| serde_json::from_str(&t).ok())
@@ -342,7 +344,7 @@ impl Stack<'_> {
         }
         verify_contains("oauth2-proxy's log", &s.log, &log)?;
         Ok(StepReport {
-            error: (!serving).then(|| super::runner::line_with(&log, &s.log)),
+            error: (!serving).then(|| super::verify::line_with(&log, &s.log)),
             output: Some(log),
             ..Default::default()
         })

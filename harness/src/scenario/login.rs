@@ -1,0 +1,382 @@
+//! The sign-in steps: `password_grant` (curl in a guide) and `browser_login`,
+//! either through the whole chain (app -> Dex -> Keycloak -> Dex -> app) or
+//! straight at the realm as a Keycloak client, with offline_access refresh.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::runner::{Stack, StepReport};
+use super::signin::{Goal, Prompts, SignInEnd, sign_in, sign_in_prompted};
+use super::verify::{
+    expected_stop, redact, settle_log, verify_contains, verify_dex_login, verify_error,
+    verify_no_error, verify_subset, wait_login_line,
+};
+use super::{At, BrowserLogin, PasswordGrant};
+use crate::components::app::SignIn;
+use crate::components::browser::Browser;
+use crate::dexlog;
+use crate::error::{Error, Result};
+use crate::oidc::{Provider, TokenAnswer, random_token};
+
+impl Stack<'_> {
+    fn issuer(&self, at: At) -> Result<String> {
+        match at {
+            At::Keycloak => self
+                .realm
+                .as_ref()
+                .map(|(name, _)| self.run.keycloak.issuer(name))
+                .ok_or_else(|| Error::step("issuer", "the scenario has no keycloak realm")),
+            At::Dex => self
+                .dex
+                .as_ref()
+                .map(|d| d.issuer().to_string())
+                .ok_or_else(|| Error::step("issuer", "the scenario has no dex")),
+        }
+    }
+
+    pub(super) async fn do_password_grant(&mut self, s: &PasswordGrant) -> Result<StepReport> {
+        let http = self.run.ca.http_client()?;
+        let program = program_name(s.at);
+        let provider = Provider::discover(&http, program, &self.issuer(s.at)?).await?;
+        let password = self.password_of(&s.user, &s.password)?;
+        let form = [
+            ("grant_type", "password"),
+            ("username", s.user.as_str()),
+            ("password", password.as_str()),
+            ("scope", s.scope.as_str()),
+        ];
+        let answer = provider
+            .token(&http, program, (&s.client, &s.client_secret), &form)
+            .await?;
+        let mut report = StepReport::default();
+        match answer {
+            TokenAnswer::Refused {
+                status,
+                error,
+                description,
+            } => {
+                report.error = Some(error.clone());
+                verify_error(
+                    &s.expect,
+                    &format!("{status} {error}: {description}"),
+                    &error,
+                )?;
+            }
+            TokenAnswer::Tokens(tokens) => {
+                verify_no_error(&s.expect, "the token endpoint issued tokens")?;
+                if let Some(id_token) = tokens["id_token"].as_str() {
+                    report.claims =
+                        Some(provider.verify(&http, program, id_token, &s.client).await?);
+                    self.tokens.insert(s.user.clone(), id_token.to_string());
+                }
+                if let Some(access) = tokens["access_token"].as_str()
+                    && s.expect.userinfo.is_some()
+                {
+                    report.userinfo = Some(provider.userinfo(&http, program, access).await?);
+                }
+                if s.at == At::Keycloak {
+                    self.grants
+                        .insert(super::envoy::grant_key(&s.client, &s.user), tokens.clone());
+                }
+                verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
+                verify_subset("userinfo", &s.expect.userinfo, &report.userinfo)?;
+                report.claims = report.claims.map(redact);
+            }
+        }
+        Ok(report)
+    }
+
+    /// A fresh browser: no SSO cookie of a previous user.
+    pub(super) async fn fresh_browser(&mut self) -> Result<&Browser> {
+        if let Some(old) = self.browser.take() {
+            old.close().await;
+        }
+        let p = &self.run.programs;
+        let mut spki = vec![self.run.ca.spki_sha256()?];
+        if let Some(dex) = &self.dex {
+            spki.push(dex.cert.spki_sha256.clone());
+        }
+        let browser = Browser::start(&p.chromium, &p.chromedriver, &spki, &self.dir).await?;
+        Ok(self.browser.insert(browser))
+    }
+
+    pub(super) async fn do_browser_login(&mut self, s: &BrowserLogin) -> Result<StepReport> {
+        let password = self.password_of(&s.user, &s.password)?;
+        match s.at {
+            At::Dex => self.login_through_dex(s, &password).await,
+            At::Keycloak => self.login_at_keycloak(s, &password).await,
+        }
+    }
+
+    /// The whole chain: app -> Dex -> Keycloak -> Dex -> app.
+    async fn login_through_dex(&mut self, s: &BrowserLogin, password: &str) -> Result<StepReport> {
+        let app = self
+            .app
+            .as_ref()
+            .ok_or_else(|| Error::step("browser_login", "the scenario has no app"))?;
+        let (login, done) = (app.login_url(), app.redirect_uri());
+        let dex = self
+            .dex
+            .as_ref()
+            .ok_or_else(|| Error::step("browser_login", "the scenario has no dex"))?;
+        let (logins_before, log_offset) =
+            (dexlog::logins(&dex.log_text()).len(), dex.log_text().len());
+        let browser = self.fresh_browser().await?;
+        let end = sign_in(
+            browser,
+            &login,
+            &done,
+            &s.user,
+            password,
+            s.connector.as_deref(),
+        )
+        .await?;
+        let page = browser.evidence("signed-in").await;
+        self.observed.pages.push(page.text.clone());
+        let dex = self.dex.as_ref().expect("checked above");
+        let mut report = StepReport {
+            page: Some(page.clone()),
+            snapshot: s.snapshot.clone(),
+            ..Default::default()
+        };
+        if let SignInEnd::Stopped { url, reason } = end {
+            let dex_log = settle_log(dex, log_offset).await;
+            self.observed.dex_log.push_str(&dex_log);
+            report.error = Some(expected_stop(
+                &s.expect,
+                &url,
+                &reason,
+                &page.text,
+                Some(&dex_log),
+            )?);
+            return Ok(report);
+        }
+        let result = self
+            .app
+            .as_ref()
+            .expect("checked above")
+            .next_result(Duration::from_secs(20))
+            .await
+            .ok_or_else(|| {
+                Error::step(
+                    "callback",
+                    "the app's callback was reached but gave no result",
+                )
+            })?;
+        report.dex_login = wait_login_line(dex, logins_before).await;
+        let dex_log = settle_log(dex, log_offset).await;
+        self.observed.dex_log.push_str(&dex_log);
+        self.observed.dex_logins.extend(report.dex_login.clone());
+        verify_contains("Dex's log", &s.expect.dex_log, &dex_log)?;
+        verify_contains("the app's page", &s.expect.page_text, &page.text)?;
+        match result {
+            SignIn::Failed { error } => {
+                report.error = Some(error.clone());
+                let code = error.split(':').next().unwrap_or_default().to_string();
+                verify_error(&s.expect, &error, &code)?;
+                return Ok(report);
+            }
+            SignIn::Tokens { claims, tokens } => {
+                verify_no_error(&s.expect, "the sign-in succeeded")?;
+                if let Some(t) = tokens["id_token"].as_str() {
+                    self.tokens.insert(s.user.clone(), t.to_string());
+                }
+                if s.expect.refresh {
+                    report.output = Some(self.verify_refresh(&tokens, &claims).await?);
+                }
+                self.claims.insert(s.user.clone(), claims.clone());
+                self.observed.dex_claims.push(claims.clone());
+                report.claims = Some(claims);
+            }
+        }
+        verify_subset("ID token claims (Dex)", &s.expect.claims, &report.claims)?;
+        verify_dex_login(&s.expect, &report.dex_login)?;
+        report.claims = report.claims.map(redact);
+        Ok(report)
+    }
+
+    /// offline_access: the refresh token redeemed at Dex as the app gives a
+    /// new ID token for the same subject.
+    async fn verify_refresh(&self, tokens: &Value, claims: &Value) -> Result<String> {
+        let refresh = tokens["refresh_token"].as_str().ok_or_else(|| {
+            Error::step(
+                "refresh",
+                "no refresh_token came with the tokens (offline_access)",
+            )
+        })?;
+        let (app, dex) = match (&self.scenario.app, &self.dex) {
+            (Some(a), Some(d)) => (a, d),
+            _ => return Err(Error::step("refresh", "needs the app and Dex")),
+        };
+        let http = self.run.ca.http_client()?;
+        let provider = Provider::discover(&http, "dex", dex.issuer()).await?;
+        let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+        let fresh = match provider
+            .token(&http, "dex", (&app.client_id, &app.client_secret), &form)
+            .await?
+        {
+            TokenAnswer::Tokens(t) => t,
+            TokenAnswer::Refused {
+                status,
+                error,
+                description,
+            } => {
+                return Err(Error::step(
+                    "refresh",
+                    format!("Dex refused the refresh token: {status} {error}: {description}"),
+                ));
+            }
+        };
+        let id_token = fresh["id_token"]
+            .as_str()
+            .ok_or_else(|| Error::step("refresh", "no id_token in the refresh answer"))?;
+        let renewed = provider
+            .verify(&http, "dex", id_token, &app.client_id)
+            .await?;
+        if renewed["sub"] != claims["sub"] {
+            return Err(Error::step(
+                "refresh",
+                format!(
+                    "the refreshed ID token is for {} not {}",
+                    renewed["sub"], claims["sub"]
+                ),
+            ));
+        }
+        Ok(format!(
+            "refresh_token redeemed: new ID token for {} (iat {} -> {})",
+            renewed["email"], claims["iat"], renewed["iat"]
+        ))
+    }
+
+    /// A code flow straight at the realm as the given client (e.g. the guide's
+    /// "verify the Keycloak configuration" with the flow the client allows).
+    async fn login_at_keycloak(&mut self, s: &BrowserLogin, password: &str) -> Result<StepReport> {
+        let need = |v: &Option<String>, what: &str| {
+            v.clone().ok_or_else(|| {
+                Error::step("browser_login", format!("`at: keycloak` needs `{what}`"))
+            })
+        };
+        let client = need(&s.client, "client")?;
+        let secret = need(&s.client_secret, "client_secret")?;
+        let redirect = need(&s.redirect_uri, "redirect_uri")?;
+        let http = self.run.ca.http_client()?;
+        let provider = Provider::discover(&http, "keycloak", &self.issuer(At::Keycloak)?).await?;
+        let mut url = url::Url::parse(&provider.authorization_endpoint)
+            .map_err(|e| Error::step("authorize", e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &client)
+            .append_pair("redirect_uri", &redirect)
+            .append_pair("scope", s.scope.as_deref().unwrap_or("openid"))
+            .append_pair("state", &random_token(16));
+        let browser = self.fresh_browser().await?;
+        // The browser lands on the client's redirect URI (Dex's callback here);
+        // the code is read from the address bar before anything redeems it.
+        let prompts = Prompts {
+            new_password: s.new_password.as_deref(),
+            ..Prompts::default()
+        };
+        let end = sign_in_prompted(
+            browser,
+            url.as_str(),
+            Goal::Url(&redirect),
+            &s.user,
+            password,
+            None,
+            prompts,
+        )
+        .await?;
+        let page = browser.evidence("keycloak").await;
+        self.observed.pages.push(page.text.clone());
+        let mut report = StepReport {
+            page: Some(page.clone()),
+            snapshot: s.snapshot.clone(),
+            ..Default::default()
+        };
+        let landed = match end {
+            SignInEnd::Reached(url) => url,
+            SignInEnd::Stopped { url, reason } => {
+                report.error = Some(expected_stop(&s.expect, &url, &reason, &page.text, None)?);
+                return Ok(report);
+            }
+        };
+        let landed =
+            url::Url::parse(&landed).map_err(|e| Error::step("callback", e.to_string()))?;
+        let query: HashMap<_, _> = landed.query_pairs().into_owned().collect();
+        if let Some(error) = query.get("error") {
+            report.error = Some(error.clone());
+            let shown = format!(
+                "{error}: {}",
+                query.get("error_description").cloned().unwrap_or_default()
+            );
+            self.observed.pages.push(shown.clone());
+            verify_error(&s.expect, &shown, error)?;
+            return Ok(report);
+        }
+        let code = query
+            .get("code")
+            .ok_or_else(|| Error::step("callback", format!("no code in {landed}")))?;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect.as_str()),
+        ];
+        let tokens = match provider
+            .token(&http, "keycloak", (&client, &secret), &form)
+            .await?
+        {
+            TokenAnswer::Tokens(t) => t,
+            TokenAnswer::Refused {
+                status,
+                error,
+                description,
+            } => {
+                report.error = Some(error.clone());
+                verify_error(
+                    &s.expect,
+                    &format!("{status} {error}: {description}"),
+                    &error,
+                )?;
+                return Ok(report);
+            }
+        };
+        verify_no_error(&s.expect, "the code was exchanged for tokens")?;
+        if let Some(id_token) = tokens["id_token"].as_str() {
+            report.claims = Some(
+                provider
+                    .verify(&http, "keycloak", id_token, &client)
+                    .await?,
+            );
+        }
+        let access = tokens["access_token"].as_str().unwrap_or_default();
+        report.userinfo = Some(provider.userinfo(&http, "keycloak", access).await?);
+        self.observed.keycloak_userinfo = report.userinfo.clone();
+        report.access_claims = Some(provider.verify_jwt(&http, "keycloak", access, &[]).await?);
+        self.grants
+            .insert(super::envoy::grant_key(&client, &s.user), tokens.clone());
+        verify_subset(
+            "ID token claims (Keycloak)",
+            &s.expect.claims,
+            &report.claims,
+        )?;
+        verify_subset(
+            "access token claims (Keycloak)",
+            &s.expect.access_claims,
+            &report.access_claims,
+        )?;
+        verify_subset("userinfo (Keycloak)", &s.expect.userinfo, &report.userinfo)?;
+        report.claims = report.claims.map(redact);
+        report.access_claims = report.access_claims.map(redact);
+        report.userinfo = report.userinfo.map(redact);
+        Ok(report)
+    }
+}
+
+fn program_name(at: At) -> &'static str {
+    match at {
+        At::Keycloak => "keycloak",
+        At::Dex => "dex",
+    }
+}
