@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::dexlog::LoginLine;
 
+mod chain;
 mod connectors;
 mod front;
 mod osmo;
@@ -159,7 +160,7 @@ const CATALOGUE: &[Known] = &[
         cause: "the connector's redirectURI is not exactly one of the Valid Redirect URIs of the Keycloak client (a trailing slash is enough)",
         fix: "make redirectURI in the Dex connector and Valid Redirect URIs on the client identical, character for character",
         reference: "guide 000, Common Issues: Invalid Redirect URI from Keycloak",
-        matches: redirect_uri_mismatch,
+        matches: chain::redirect_uri_mismatch,
     },
     Known {
         id: "dex-callback-mismatch",
@@ -167,7 +168,7 @@ const CATALOGUE: &[Known] = &[
         cause: "the connector's redirectURI is not Dex's callback URL (`<issuer>/callback`), e.g. a trailing slash; Dex checks this before it ever redirects to Keycloak",
         fix: "set redirectURI to exactly `<Dex issuer>/callback`, and the same on the Keycloak client",
         reference: "guide 000, Common Issues: Invalid Redirect URI from Keycloak (Dex side)",
-        matches: dex_callback_mismatch,
+        matches: chain::dex_callback_mismatch,
     },
     Known {
         id: "static-password-hash-mismatch",
@@ -175,7 +176,7 @@ const CATALOGUE: &[Known] = &[
         cause: "the bcrypt `hash` of the staticPasswords entry is not a hash of the password the user types",
         fix: "regenerate the hash from the real password (e.g. `htpasswd -bnBC 10 \"\" PASSWORD | tr -d ':'`) and put it in staticPasswords",
         reference: "guide 003 (Dex values: staticPasswords)",
-        matches: static_password_hash_mismatch,
+        matches: chain::static_password_hash_mismatch,
     },
     Known {
         id: "invalid-scope",
@@ -183,7 +184,7 @@ const CATALOGUE: &[Known] = &[
         cause: "a scope in the connector's `scopes` (e.g. `groups`) is not a client scope assigned to the Keycloak client",
         fix: "create the client scope and assign it to the client as a Default scope",
         reference: "guide 000, Common Issues: Invalid Scopes Error",
-        matches: invalid_scope,
+        matches: chain::invalid_scope,
     },
     Known {
         id: "groups-not-enabled",
@@ -191,7 +192,7 @@ const CATALOGUE: &[Known] = &[
         cause: "`insecureEnableGroups: true` is missing from the oidc connector: Dex ignores every groups claim, silently",
         fix: "add `insecureEnableGroups: true` to the connector config",
         reference: "guide 000, Common Issues: Empty Groups in Dex Logs",
-        matches: groups_not_enabled,
+        matches: chain::groups_not_enabled,
     },
     Known {
         id: "group-mapper-missing",
@@ -199,7 +200,7 @@ const CATALOGUE: &[Known] = &[
         cause: "the client's dedicated scope (`dex-dedicated`) has no Group Membership mapper, so no token or userinfo carries the groups",
         fix: "add a Group Membership mapper (claim `member_groups`, full path off, ID token/access token/userinfo on) to `dex-dedicated`",
         reference: "guide 000, Common Issues: Empty Groups in Dex Logs",
-        matches: group_mapper_missing,
+        matches: chain::group_mapper_missing,
     },
     Known {
         id: "user-in-no-group",
@@ -207,7 +208,7 @@ const CATALOGUE: &[Known] = &[
         cause: "the mapper works, but the user signing in is not a member of any group",
         fix: "add the user to a group (Users > user > Groups > Join Group)",
         reference: "guide 000, Common Issues: Empty Groups in Dex Logs",
-        matches: user_in_no_group,
+        matches: chain::user_in_no_group,
     },
     Known {
         id: "groups-only-in-userinfo",
@@ -215,7 +216,7 @@ const CATALOGUE: &[Known] = &[
         cause: "`getUserInfo` is off and the Group Membership mapper does not add the claim to the ID token",
         fix: "set `getUserInfo: true` on the connector, or turn on \"Add to ID token\" on the mapper",
         reference: "guide 000, Configure the Dex Connector (getUserInfo)",
-        matches: groups_only_in_userinfo,
+        matches: chain::groups_only_in_userinfo,
     },
     Known {
         id: "claim-mapping-missing",
@@ -223,7 +224,7 @@ const CATALOGUE: &[Known] = &[
         cause: "the mapper's Token Claim Name is not `groups` and the connector has no `claimMapping.groups` naming it",
         fix: "add `claimMapping: {groups: <the mapper's claim name>}` to the connector",
         reference: "guide 000, Configure the Dex Connector (claimMapping)",
-        matches: claim_mapping_missing,
+        matches: chain::claim_mapping_missing,
     },
     Known {
         id: "upstream-groups-claim-wins",
@@ -231,7 +232,7 @@ const CATALOGUE: &[Known] = &[
         cause: "the upstream token carries both `groups` and the claim named in `claimMapping.groups`; Dex uses `groups` unless `overrideClaimMapping: true`",
         fix: "remove the second mapper, or set `overrideClaimMapping: true` on the connector",
         reference: "Dex oidc connector: claimMapping / overrideClaimMapping",
-        matches: upstream_groups_claim_wins,
+        matches: chain::upstream_groups_claim_wins,
     },
     Known {
         id: "full-group-path",
@@ -239,7 +240,7 @@ const CATALOGUE: &[Known] = &[
         cause: "\"Full group path\" is on in the Group Membership mapper, so groups are `/admins`, not `admins`; RBAC bindings and group maps on `admins` never match",
         fix: "turn \"Full group path\" off on the mapper (or bind the `/admins` form)",
         reference: "guide 000, Configure the Keycloak Realm (Full group path: off)",
-        matches: full_group_path,
+        matches: chain::full_group_path,
     },
     Known {
         id: "apiserver-audience-mismatch",
@@ -247,7 +248,7 @@ const CATALOGUE: &[Known] = &[
         cause: "`--oidc-client-id` (or the jwt audiences) is not the client the token was issued to, so the token's `aud` does not match",
         fix: "set --oidc-client-id to the Dex client kubelogin uses (`kubernetes` in the guide)",
         reference: "guide 003 (oidc-client-id: kubernetes)",
-        matches: apiserver_audience_mismatch,
+        matches: chain::apiserver_audience_mismatch,
     },
     Known {
         id: "apiserver-issuer-mismatch",
@@ -255,7 +256,7 @@ const CATALOGUE: &[Known] = &[
         cause: "`--oidc-issuer-url` differs from the token's `iss` (Dex's `issuer`), e.g. by a trailing slash",
         fix: "make --oidc-issuer-url exactly Dex's issuer, character for character",
         reference: "guide 003 (oidc-issuer-url = Dex issuer)",
-        matches: apiserver_issuer_mismatch,
+        matches: chain::apiserver_issuer_mismatch,
     },
     Known {
         id: "kubelogin-stale-token-cache",
@@ -287,7 +288,7 @@ const CATALOGUE: &[Known] = &[
         cause: "`groupsMode: passthrough` cannot be combined with `dexGroupMap`",
         fix: "use `groupsMode: map` and list every external group under groupMap, or drop dexGroupMap",
         reference: "guide 000, Configure User Impersonation",
-        matches: passthrough_with_dex_group_map,
+        matches: chain::passthrough_with_dex_group_map,
     },
     Known {
         id: "email-verified-claim-missing",
@@ -295,7 +296,7 @@ const CATALOGUE: &[Known] = &[
         cause: "`insecureSkipEmailVerified` is off and Keycloak's tokens carry no `email_verified` claim",
         fix: "set `insecureSkipEmailVerified: true`, or make Keycloak emit `email_verified` (the `email` scope's mapper)",
         reference: "guide 000, Configure the Dex Connector (insecureSkipEmailVerified)",
-        matches: email_verified_claim_missing,
+        matches: chain::email_verified_claim_missing,
     },
     Known {
         id: "oauth2-proxy-unverified-email",
@@ -335,7 +336,7 @@ const CATALOGUE: &[Known] = &[
         cause: "the user's email is not verified in Keycloak, which sends `email_verified: false`; `insecureSkipEmailVerified` only covers a MISSING claim, so Dex passes the `false` on and apps that require a verified email refuse the user",
         fix: "turn on Email verified for the user in Keycloak",
         reference: "Dex oidc connector: insecureSkipEmailVerified",
-        matches: email_unverified_passed,
+        matches: chain::email_unverified_passed,
     },
     Known {
         id: "osmo-role-missing-in-client",
@@ -499,262 +500,4 @@ fn page_or_log_contains(seen: &Observed, needle: &str) -> Option<String> {
         .flat_map(|t| t.lines())
         .find(|l| l.contains(needle))
         .map(|l| l.trim().to_string())
-}
-
-// ---- the matchers ----
-
-fn redirect_uri_mismatch(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "Invalid parameter: redirect_uri")?;
-    let mut evidence = format!("Keycloak showed \"{shown}\"");
-    for conn in oidc_connectors(c) {
-        if let Some(client) = client_of(c, conn) {
-            evidence.push_str(&format!(
-                "; connector redirectURI {} vs client `{}` Valid Redirect URIs {}",
-                conn["redirectURI"],
-                client["clientId"].as_str().unwrap_or("?"),
-                client["redirectUris"]
-            ));
-        }
-    }
-    Some(evidence)
-}
-
-fn dex_callback_mismatch(_: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "did not match the URL in the config")?;
-    Some(format!("Dex logged: {shown}"))
-}
-
-fn static_password_hash_mismatch(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "Invalid Email Address and password")?;
-    let users: Vec<&str> = c.dex?["staticPasswords"]
-        .as_array()?
-        .iter()
-        .filter_map(|p| p["email"].as_str())
-        .collect();
-    (!users.is_empty())
-        .then(|| format!("Dex showed \"{shown}\"; static users: {}", users.join(", ")))
-}
-
-fn invalid_scope(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "invalid_scope")?;
-    let mut evidence = format!("the sign-in failed with \"{shown}\"");
-    for conn in oidc_connectors(c) {
-        let Some(client) = client_of(c, conn) else {
-            continue;
-        };
-        let assigned: Vec<&str> = ["defaultClientScopes", "optionalClientScopes"]
-            .iter()
-            .flat_map(|k| client[*k].as_array().into_iter().flatten())
-            .filter_map(Value::as_str)
-            .collect();
-        let missing: Vec<&str> = conn["scopes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter(|s| *s != "openid" && !assigned.contains(s))
-            .collect();
-        if !missing.is_empty() {
-            evidence.push_str(&format!(
-                "; requested but not assigned to client `{}`: {}",
-                client["clientId"].as_str().unwrap_or("?"),
-                missing.join(", ")
-            ));
-        }
-    }
-    Some(evidence)
-}
-
-fn groups_not_enabled(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
-    // Only where groups are wanted: a setup that never asks for them
-    // (guide 002) logs groups=[] as it should.
-    let conn = oidc_connectors(c).into_iter().find(|conn| {
-        !truthy(&conn["insecureEnableGroups"])
-            && (conn["scopes"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|s| s == "groups"))
-                || !conn["claimMapping"]["groups"].is_null()
-                || client_of(c, conn).is_some_and(|cl| !group_mappers(c, cl).is_empty()))
-    })?;
-    Some(format!(
-        "Dex logged groups=[] for {}; connector insecureEnableGroups = {}",
-        login.email,
-        if conn["insecureEnableGroups"].is_null() {
-            "(not set)".to_string()
-        } else {
-            conn["insecureEnableGroups"].to_string()
-        }
-    ))
-}
-
-fn group_mapper_missing(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
-    let conn = oidc_connectors(c)
-        .into_iter()
-        .find(|conn| truthy(&conn["insecureEnableGroups"]))?;
-    let client = client_of(c, conn)?;
-    group_mappers(c, client).is_empty().then(|| {
-        format!(
-            "Dex logged groups=[] for {}; client `{}` has no Group Membership mapper",
-            login.email,
-            client["clientId"].as_str().unwrap_or("?")
-        )
-    })
-}
-
-fn user_in_no_group(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
-    let conn = oidc_connectors(c)
-        .into_iter()
-        .find(|conn| truthy(&conn["insecureEnableGroups"]))?;
-    let client = client_of(c, conn)?;
-    if group_mappers(c, client).is_empty() {
-        return None;
-    }
-    let user = c.realm?["users"]
-        .as_array()?
-        .iter()
-        .find(|u| u["email"] == login.email.as_str() || u["username"] == login.email.as_str())?;
-    let groups = user["groups"].as_array().map(Vec::len).unwrap_or(0);
-    (groups == 0).then(|| {
-        format!(
-            "Dex logged groups=[] for {}; the realm lists no group for this user",
-            login.email
-        )
-    })
-}
-
-fn groups_only_in_userinfo(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
-    let conn = oidc_connectors(c)
-        .into_iter()
-        .find(|conn| truthy(&conn["insecureEnableGroups"]) && !truthy(&conn["getUserInfo"]))?;
-    let client = client_of(c, conn)?;
-    let mappers = group_mappers(c, client);
-    let only_userinfo = !mappers.is_empty()
-        && mappers
-            .iter()
-            .all(|m| !truthy(&m["config"]["id.token.claim"]));
-    only_userinfo.then(|| {
-        format!(
-            "Dex logged groups=[] for {}; getUserInfo is off and the mapper's \"Add to ID token\" is off",
-            login.email
-        )
-    })
-}
-
-fn claim_mapping_missing(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
-    let conn = oidc_connectors(c)
-        .into_iter()
-        .find(|conn| truthy(&conn["insecureEnableGroups"]))?;
-    let client = client_of(c, conn)?;
-    let mapped = conn["claimMapping"]["groups"].as_str().unwrap_or("groups");
-    let names: Vec<&str> = group_mappers(c, client)
-        .into_iter()
-        .map(claim_name)
-        .collect();
-    let mapper_sends_other = !names.is_empty() && !names.contains(&mapped);
-    mapper_sends_other.then(|| {
-        format!(
-            "Dex logged groups=[] for {}; Keycloak sends the groups as {:?}, Dex reads `{mapped}`",
-            login.email, names
-        )
-    })
-}
-
-fn upstream_groups_claim_wins(c: &Config, seen: &Observed) -> Option<String> {
-    let login = seen.dex_logins.iter().find(|l| !l.groups.is_empty())?;
-    let conn = oidc_connectors(c).into_iter().find(|conn| {
-        conn["claimMapping"]["groups"]
-            .as_str()
-            .is_some_and(|g| g != "groups")
-            && !truthy(&conn["overrideClaimMapping"])
-    })?;
-    let client = client_of(c, conn)?;
-    let names: Vec<&str> = group_mappers(c, client)
-        .into_iter()
-        .map(claim_name)
-        .collect();
-    let mapped = conn["claimMapping"]["groups"].as_str().unwrap_or_default();
-    (names.contains(&"groups") && names.contains(&mapped)).then(|| {
-        format!(
-            "Keycloak sends both `groups` and `{mapped}`; Dex logged groups={:?} (from `groups`), overrideClaimMapping is off",
-            login.groups
-        )
-    })
-}
-
-fn full_group_path(c: &Config, seen: &Observed) -> Option<String> {
-    let login = seen
-        .dex_logins
-        .iter()
-        .find(|l| l.groups.iter().any(|g| g.starts_with('/')))?;
-    let conn = oidc_connectors(c).into_iter().next()?;
-    let client = client_of(c, conn)?;
-    let full = group_mappers(c, client)
-        .into_iter()
-        .any(|m| truthy(&m["config"]["full.path"]));
-    full.then(|| {
-        format!(
-            "Dex logged groups={:?} for {}; a Group Membership mapper has full.path on",
-            login.groups, login.email
-        )
-    })
-}
-
-fn apiserver_line(seen: &Observed, needle: &str) -> Option<String> {
-    seen.apiserver_log
-        .lines()
-        .find(|l| l.contains(needle))
-        .map(|l| crate::components::browser::truncate(l.trim(), 400))
-}
-
-fn apiserver_audience_mismatch(_: &Config, seen: &Observed) -> Option<String> {
-    apiserver_line(seen, "expected audience").map(|l| format!("kube-apiserver logged: {l}"))
-}
-
-fn apiserver_issuer_mismatch(_: &Config, seen: &Observed) -> Option<String> {
-    apiserver_line(seen, "issued by a different provider")
-        .or_else(|| apiserver_line(seen, "did not match the issuer"))
-        .map(|l| format!("kube-apiserver logged: {l}"))
-}
-
-fn passthrough_with_dex_group_map(c: &Config, seen: &Observed) -> Option<String> {
-    let refusal = seen
-        .proxy
-        .iter()
-        .find(|p| p.contains("cannot be combined with dexGroupMap"))?;
-    let p = c.impersonation?;
-    (p["groupsMode"] == "passthrough"
-        && p["dexGroupMap"].as_object().is_some_and(|m| !m.is_empty()))
-    .then(|| format!("{refusal}; dexGroupMap = {}", p["dexGroupMap"]))
-}
-
-fn email_verified_claim_missing(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "missing \"email_verified\" claim")?;
-    let off = oidc_connectors(c)
-        .into_iter()
-        .any(|conn| !truthy(&conn["insecureSkipEmailVerified"]));
-    off.then(|| format!("Dex: \"{shown}\"; insecureSkipEmailVerified is off"))
-}
-
-fn email_unverified_passed(c: &Config, seen: &Observed) -> Option<String> {
-    let claims = seen
-        .dex_claims
-        .iter()
-        .find(|cl| cl["email_verified"] == false)?;
-    let skip = oidc_connectors(c)
-        .into_iter()
-        .any(|conn| truthy(&conn["insecureSkipEmailVerified"]));
-    Some(format!(
-        "Dex issued email_verified=false for {} (Keycloak sent an explicit false; insecureSkipEmailVerified is {})",
-        claims["email"].as_str().unwrap_or("?"),
-        if skip {
-            "on, and does not cover it"
-        } else {
-            "off"
-        }
-    ))
 }

@@ -6,7 +6,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Config, Observed, apiserver_line};
+use super::chain::apiserver_line;
+use super::{Config, Observed};
 use crate::scenario::ApiServerSpec;
 
 /// A token kubectl sent and the apiserver answered `Unauthorized`.
