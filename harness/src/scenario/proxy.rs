@@ -242,13 +242,7 @@ impl Stack<'_> {
             None => None,
         };
         self.observed.pages.push(page.text.clone());
-        let proxy_log = self.front.proxy_log();
-        let proxy_log = proxy_log
-            .get(proxy_offset..)
-            .unwrap_or_default()
-            .to_string();
-        self.observed.oauth2_proxy_log.push_str(&proxy_log);
-        self.observed.gateway = self.front.gateway_lines();
+        let proxy_log = self.observe_front(proxy_offset);
         let dex_log = match &self.dex {
             Some(d) => settle_log(d, dex_offset).await,
             None => String::new(),
@@ -301,6 +295,16 @@ impl Stack<'_> {
         report.claims = report.claims.map(redact);
         report.output = Some(shown_headers(&headers));
         Ok(report)
+    }
+
+    /// oauth2-proxy's log since `offset` and the gateway's decisions, kept
+    /// for the diagnosis; returns that log.
+    fn observe_front(&mut self, offset: usize) -> String {
+        let log = self.front.proxy_log();
+        let log = log.get(offset..).unwrap_or_default().to_string();
+        self.observed.oauth2_proxy_log.push_str(&log);
+        self.observed.gateway = self.front.gateway_lines();
+        log
     }
 
     /// A token's claims, verified against its own issuer's JWKS (any audience).
@@ -373,13 +377,7 @@ impl Stack<'_> {
             .text()
             .await
             .map_err(|e| Error::http("proxy", &url, e))?;
-        let proxy_log = self.front.proxy_log();
-        let proxy_log = proxy_log
-            .get(proxy_offset..)
-            .unwrap_or_default()
-            .to_string();
-        self.observed.oauth2_proxy_log.push_str(&proxy_log);
-        self.observed.gateway = self.front.gateway_lines();
+        let proxy_log = self.observe_front(proxy_offset);
         let seen = upstream::parse_page(&body).filter(|_| body.contains(upstream::MARKER));
         let shown = match &seen {
             Some(seen) => format!(
