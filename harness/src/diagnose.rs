@@ -315,6 +315,14 @@ const CATALOGUE: &[Known] = &[
         matches: front::cookie_secret_not_decoded,
     },
     Known {
+        id: "relative-urls-without-one-host",
+        title: "oauth2-proxy's relative login URL does not reach Dex",
+        cause: "`login_url = \"/dex/auth\"` (and `redirect_url`, Dex's `/oauth2/callback`) are relative: they work only when one host serves Dex under /dex/ and oauth2-proxy under /oauth2/, as Kubeflow's Istio gateway does; on oauth2-proxy's own host `/dex/auth` is one of its skip_auth_routes and goes to its upstream",
+        fix: "put Dex and oauth2-proxy behind one host (the Istio ingress gateway's VirtualServices), or give absolute URLs: `login_url = \"https://<dex host>/dex/auth\"`, `redirect_url = \"https://<app host>/oauth2/callback\"` and the same redirect URI in Dex's static client",
+        reference: "guide 001 (oauth2_proxy.cfg login_url, redirect_url, relative_redirect_url)",
+        matches: front::relative_urls_without_one_host,
+    },
+    Known {
         id: "groups-scope-not-requested",
         title: "Dex has the groups but does not put them in the token",
         cause: "Dex adds the `groups` claim only for clients that ask for the `groups` scope; the client in front of the app (oauth2-proxy's `scope`) does not, so the app and the gateway see no groups although Dex logged them",

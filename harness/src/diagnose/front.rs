@@ -65,6 +65,23 @@ pub(super) fn cookie_secret_not_decoded(c: &Config, seen: &Observed) -> Option<S
     ))
 }
 
+/// The browser was sent to a relative login URL on oauth2-proxy's own host:
+/// nothing (no gateway) routes it to Dex.
+pub(super) fn relative_urls_without_one_host(c: &Config, seen: &Observed) -> Option<String> {
+    if c.istio.is_some() {
+        return None;
+    }
+    let login = proxy_setting(c, "login_url").filter(|u| u.starts_with('/'))?;
+    let line = seen
+        .oauth2_proxy_log
+        .lines()
+        .find(|l| l.contains(&format!("\"{login}")) || l.contains(&format!(" {login}?")))?;
+    Some(format!(
+        "oauth2-proxy served `{login}` itself: {}; login_url = \"{login}\" is relative and no gateway routes it to Dex",
+        line.trim()
+    ))
+}
+
 /// Dex logged the user's groups but its token has none: the client did not
 /// ask for the `groups` scope.
 pub(super) fn groups_scope_not_requested(c: &Config, seen: &Observed) -> Option<String> {
