@@ -557,6 +557,10 @@ pub struct Expect {
     /// (lower-case names).
     #[serde(default)]
     pub headers: Option<Value>,
+    /// Headers the application received that must equal a claim of the
+    /// token in its `Authorization` header, e.g. `{x-auth-request-user: sub}`.
+    #[serde(default)]
+    pub header_claims: Option<std::collections::BTreeMap<String, String>>,
     /// Text in oauth2-proxy's log during the step.
     #[serde(default)]
     pub proxy_log: Option<String>,

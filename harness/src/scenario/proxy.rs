@@ -17,7 +17,7 @@ use super::verify::{
     expected_stop, redact, settle_log, verify_contains, verify_dex_login, verify_subset,
     wait_login_line,
 };
-use super::{HttpGet, ProxyLogin, StartCheck};
+use super::{Expect, HttpGet, ProxyLogin, StartCheck};
 use crate::components::oauth2_proxy::{OAuth2Proxy, OAuth2ProxyConfig, OAuth2ProxyPlan};
 use crate::components::upstream::{self, Upstream};
 use crate::dexlog;
@@ -291,6 +291,7 @@ impl Stack<'_> {
             &Some(headers.clone()),
         )?;
         verify_subset("ID token claims", &s.expect.claims, &report.claims)?;
+        verify_header_claims(&s.expect, &headers, &report.claims)?;
         verify_dex_login(&s.expect, &report.dex_login)?;
         report.claims = report.claims.map(redact);
         report.output = Some(shown_headers(&headers));
@@ -410,6 +411,30 @@ impl Stack<'_> {
     }
 }
 
+/// Each `header_claims` header holds the named claim of the token the
+/// application received.
+fn verify_header_claims(expect: &Expect, headers: &Value, claims: &Option<Value>) -> Result<()> {
+    let Some(pairs) = &expect.header_claims else {
+        return Ok(());
+    };
+    let claims = claims.as_ref().ok_or_else(|| {
+        Error::step(
+            "verify",
+            "the application received no token to compare headers with",
+        )
+    })?;
+    for (header, claim) in pairs {
+        let (got, wanted) = (&headers[header.as_str()], &claims[claim.as_str()]);
+        if got.is_null() || got != wanted {
+            return Err(Error::step(
+                "verify",
+                format!("header `{header}` is {got}, the token's `{claim}` is {wanted}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Where the files oauth2-proxy's Deployment would mount are written.
 fn files_dir(case_dir: &Path) -> PathBuf {
     case_dir.join("oauth2-proxy-files")
@@ -434,4 +459,27 @@ fn shown_headers(headers: &Value) -> String {
                 .join("\n")
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_header_must_hold_the_named_claim() {
+        let expect = Expect {
+            header_claims: Some([("x-auth-request-user".into(), "sub".into())].into()),
+            ..Default::default()
+        };
+        let claims = Some(json!({"sub": "CiQ2", "email": "jane@example.com"}));
+        let same = json!({"x-auth-request-user": "CiQ2"});
+        assert!(verify_header_claims(&expect, &same, &claims).is_ok());
+        let email = json!({"x-auth-request-user": "jane@example.com"});
+        let err = verify_header_claims(&expect, &email, &claims).unwrap_err();
+        assert!(err.to_string().contains("the token's `sub`"), "{err}");
+        let missing = json!({});
+        assert!(verify_header_claims(&expect, &missing, &claims).is_err());
+        assert!(verify_header_claims(&expect, &same, &None).is_err());
+    }
 }
