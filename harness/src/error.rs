@@ -108,3 +108,19 @@ impl Error {
         }
     }
 }
+
+/// Where a YAML error is (line, column) and its message without serde_yaml's
+/// trailing " at line L column C" (the location is reported in front).
+pub fn yaml_location(e: &serde_yaml::Error) -> (usize, usize, String) {
+    let (line, column) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
+    let message = e.to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    (line, column, message)
+}

@@ -53,16 +53,7 @@ pub fn connectors(value: &str) -> Result<Value, Refusal> {
         return Ok(Value::Null);
     }
     serde_yaml::from_str::<Value>(value).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        let message = e.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
+        let (line, column, message) = crate::error::yaml_location(&e);
         Refusal {
             line,
             column,

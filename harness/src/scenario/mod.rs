@@ -703,17 +703,7 @@ pub fn load_json(path: &Path) -> Result<Value> {
 }
 
 fn yaml_error(path: &Path, e: &serde_yaml::Error) -> Error {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    // serde_yaml appends " at line L column C"; the location is already in front.
-    let message = e.to_string();
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_string();
+    let (line, column, message) = crate::error::yaml_location(e);
     Error::Input {
         file: path.to_path_buf(),
         line,

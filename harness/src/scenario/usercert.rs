@@ -14,7 +14,8 @@ use rustls_pki_types::pem::PemObject;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::error::{Error, IoContext, Result};
+use super::userfiles::input;
+use crate::error::{IoContext, Result};
 
 /// Where the system's trusted CAs are (Debian's bundle), unless `SSL_CERT_FILE` says.
 const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -179,15 +180,6 @@ fn system_roots() -> Vec<Vec<u8>> {
                 .map(|(_, c)| c.subject().as_raw().to_vec())
         })
         .collect()
-}
-
-fn input(path: &Path, message: &str) -> Error {
-    Error::Input {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: message.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -454,7 +454,8 @@ fn rewrite_prefix(v: &Value, from: &str, to: &str) -> Value {
     }
 }
 
-fn input(path: &Path, message: &str) -> Error {
+/// A user's file that cannot be used, with no line to point at.
+pub(super) fn input(path: &Path, message: &str) -> Error {
     Error::Input {
         file: path.to_path_buf(),
         line: 0,
