@@ -25,11 +25,21 @@ pub struct Provider {
 #[derive(Debug, Clone)]
 pub enum TokenAnswer {
     Tokens(Value),
-    Refused {
-        status: u16,
-        error: String,
-        description: String,
-    },
+    Refused(TokenRefusal),
+}
+
+/// A token endpoint's refusal: its HTTP status and OAuth error.
+#[derive(Debug, Clone)]
+pub struct TokenRefusal {
+    pub status: u16,
+    pub error: String,
+    pub description: String,
+}
+
+impl std::fmt::Display for TokenRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.error, self.description)
+    }
 }
 
 impl Provider {
@@ -68,14 +78,14 @@ impl Provider {
         if (200..300).contains(&status) {
             return Ok(TokenAnswer::Tokens(body));
         }
-        Ok(TokenAnswer::Refused {
+        Ok(TokenAnswer::Refused(TokenRefusal {
             status,
             error: body["error"].as_str().unwrap_or_default().to_string(),
             description: body["error_description"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string(),
-        })
+        }))
     }
 
     /// Verifies `token`'s signature against the JWKS, its issuer, audience and

@@ -215,11 +215,7 @@ impl ApiServer {
             ca_file: ca.cert_file().to_path_buf(),
             dir: dir.to_path_buf(),
             kubectl: programs.kubectl.clone(),
-            kubelogin_dir: programs
-                .kubelogin
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default(),
+            kubelogin_dir: kubelogin_dir(programs),
             processes: Processes::Native(Box::new(Native {
                 apiserver,
                 spec,
@@ -277,11 +273,7 @@ impl ApiServer {
             ca_file,
             dir: dir.to_path_buf(),
             kubectl: programs.kubectl.clone(),
-            kubelogin_dir: programs
-                .kubelogin
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default(),
+            kubelogin_dir: kubelogin_dir(programs),
             processes: Processes::Kind(cluster),
         })
     }
@@ -458,4 +450,14 @@ fn write_kubeconfig(path: &Path, server: &str, ca: &Path, user: &str) -> Result<
         text
     };
     std::fs::write(path, text).context(|| format!("writing {}", path.display()))
+}
+
+/// The folder of `kubectl-oidc_login`: on kubectl's PATH, so `kubectl
+/// oidc-login` and the exec credential find it.
+fn kubelogin_dir(programs: &Programs) -> PathBuf {
+    programs
+        .kubelogin
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }

@@ -204,13 +204,9 @@ async fn finish(s: &Shared, q: &HashMap<String, String>) -> Result<SignIn> {
         .await?;
     let tokens = match answer {
         TokenAnswer::Tokens(t) => t,
-        TokenAnswer::Refused {
-            status,
-            error,
-            description,
-        } => {
+        TokenAnswer::Refused(r) => {
             return Ok(SignIn::Failed {
-                error: format!("token endpoint answered {status}: {error}: {description}"),
+                error: format!("token endpoint answered {r}"),
             });
         }
     };

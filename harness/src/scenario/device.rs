@@ -17,7 +17,7 @@ use super::runner::{Stack, StepReport};
 use super::signin::{Goal, Prompts, SignInEnd, sign_in_prompted};
 use super::verify::{expected_stop, redact, verify_error, verify_no_error, verify_subset};
 use crate::error::{Error, Result};
-use crate::oidc::Provider;
+use crate::oidc::{Provider, TokenRefusal};
 
 /// The grant type a device polls with.
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -60,7 +60,7 @@ struct Polled {
     answers: Vec<String>,
     tokens: Option<Value>,
     /// An error that ends the grant (`access_denied`, `expired_token` ...).
-    refused: Option<(u16, String, String)>,
+    refused: Option<TokenRefusal>,
     interval: u64,
 }
 
@@ -196,11 +196,11 @@ impl Stack<'_> {
             report.error = Some(expected_stop(&s.expect, &url, &reason, &page.text, None)?);
             return Ok(report);
         }
-        if let Some((status, error, description)) = polled.refused {
-            let shown = format!("{status} {error}: {description}");
+        if let Some(r) = polled.refused {
+            let shown = r.to_string();
             self.observed.pages.push(shown.clone());
-            report.error = Some(error.clone());
-            verify_error(&s.expect, &shown, &error)?;
+            report.error = Some(r.error.clone());
+            verify_error(&s.expect, &shown, &r.error)?;
             return Ok(report);
         }
         let tokens = polled.tokens.ok_or_else(|| {
@@ -298,7 +298,11 @@ async fn poll(
                     .as_str()
                     .unwrap_or_default()
                     .to_string();
-                polled.refused = Some((status, error, description));
+                polled.refused = Some(TokenRefusal {
+                    status,
+                    error,
+                    description,
+                });
                 return Ok(polled);
             }
         }

@@ -52,17 +52,9 @@ impl Stack<'_> {
             .await?;
         let mut report = StepReport::default();
         match answer {
-            TokenAnswer::Refused {
-                status,
-                error,
-                description,
-            } => {
-                report.error = Some(error.clone());
-                verify_error(
-                    &s.expect,
-                    &format!("{status} {error}: {description}"),
-                    &error,
-                )?;
+            TokenAnswer::Refused(r) => {
+                report.error = Some(r.error.clone());
+                verify_error(&s.expect, &r.to_string(), &r.error)?;
             }
             TokenAnswer::Tokens(tokens) => {
                 verify_no_error(&s.expect, "the token endpoint issued tokens")?;
@@ -218,14 +210,10 @@ impl Stack<'_> {
             .await?
         {
             TokenAnswer::Tokens(t) => t,
-            TokenAnswer::Refused {
-                status,
-                error,
-                description,
-            } => {
+            TokenAnswer::Refused(r) => {
                 return Err(Error::step(
                     "refresh",
-                    format!("Dex refused the refresh token: {status} {error}: {description}"),
+                    format!("Dex refused the refresh token: {r}"),
                 ));
             }
         };
@@ -328,17 +316,9 @@ impl Stack<'_> {
             .await?
         {
             TokenAnswer::Tokens(t) => t,
-            TokenAnswer::Refused {
-                status,
-                error,
-                description,
-            } => {
-                report.error = Some(error.clone());
-                verify_error(
-                    &s.expect,
-                    &format!("{status} {error}: {description}"),
-                    &error,
-                )?;
+            TokenAnswer::Refused(r) => {
+                report.error = Some(r.error.clone());
+                verify_error(&s.expect, &r.to_string(), &r.error)?;
                 return Ok(report);
             }
         };
