@@ -10,27 +10,32 @@
 use std::path::Path;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use oidc_harness::run::run_case;
 use oidc_harness::run::{Owner, Run};
-use oidc_harness::scenario::{self, Case, runner};
+use oidc_harness::scenario::{self, Case};
 
 fn main() {
     oidc_harness::run::keeper_main_if_requested();
     let args = Arguments::from_args();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let trials = match scenario::discover(dir) {
-        Ok(files) => files
-            .iter()
-            .flat_map(|f| f.cases())
-            .map(|case| {
-                let name = case.name.clone();
-                Trial::test(name, move || run(&case))
-            })
-            .collect(),
-        // A scenario that does not load is a failing test, not a missing one.
-        Err(e) => vec![Trial::test("scenario-files/load", move || {
-            Err(Failed::from(e.to_string()))
-        })],
+    // A scenario that does not load fails the listing itself (`cargo nextest
+    // list` and `run` alike), with the file, line and column, before any
+    // program starts.
+    let files = match scenario::discover(dir) {
+        Ok(files) => files,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
     };
+    let trials = files
+        .iter()
+        .flat_map(|f| f.cases())
+        .map(|case| {
+            let name = case.name.clone();
+            Trial::test(name, move || run(&case))
+        })
+        .collect();
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -38,7 +43,7 @@ fn run(case: &Case) -> Result<(), Failed> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| Failed::from(e.to_string()))?;
     let report = rt.block_on(async {
         let run = Run::join(Owner::TestRunner).await?;
-        runner::run_case(&run, case).await
+        run_case(&run, case).await
     });
     let report = report.map_err(|e| Failed::from(e.to_string()))?;
     for step in &report.steps {

@@ -100,6 +100,21 @@ impl Error {
         }
     }
 
+    /// A user's or a scenario's file that is wrong at `line`:`column` (0: unknown).
+    pub fn input(
+        file: &std::path::Path,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Input {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
     pub fn step(step: &str, message: impl Into<String>) -> Self {
         Error::Step {
             step: step.into(),
@@ -107,20 +122,4 @@ impl Error {
             evidence: String::new(),
         }
     }
-}
-
-/// Where a YAML error is (line, column) and its message without serde_yaml's
-/// trailing " at line L column C" (the location is reported in front).
-pub fn yaml_location(e: &serde_yaml::Error) -> (usize, usize, String) {
-    let (line, column) = e
-        .location()
-        .map(|l| (l.line(), l.column()))
-        .unwrap_or((0, 0));
-    let message = e.to_string();
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_string();
-    (line, column, message)
 }

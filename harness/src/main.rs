@@ -6,8 +6,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use oidc_harness::run::run_case;
 use oidc_harness::run::{Owner, Run};
-use oidc_harness::scenario::{self, runner};
+use oidc_harness::scenario;
+use oidc_harness::{diagnose, report};
 
 #[derive(Parser)]
 #[command(
@@ -118,13 +120,14 @@ fn main() -> ExitCode {
         action: KindAction::Create { .. },
     } = &cli.command
     {
-        use oidc_harness::components::kind;
+        use oidc_harness::programs::kube::{CLUSTER_VAR, kind};
         if let Err(line) = kind::preflight() {
             eprintln!("{line}");
             return ExitCode::FAILURE;
         }
-        // SAFETY: no other thread runs yet (the runtime starts below).
-        unsafe { std::env::set_var(kind::CLUSTER_VAR, "kind") };
+        // The run reads it once (`Cluster::from_env`). SAFETY: no other
+        // thread runs yet (the runtime starts below).
+        unsafe { std::env::set_var(CLUSTER_VAR, "kind") };
     }
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     match rt.block_on(dispatch(cli.command)) {
@@ -154,9 +157,14 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::List { scenarios } => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
             for file in scenario::discover(&scenarios_dir(scenarios))? {
                 for case in file.cases() {
-                    println!("{}", case.name);
+                    // A closed pipe (`| head`) ends the listing quietly.
+                    if writeln!(out, "{}", case.name).is_err() {
+                        return Ok(ExitCode::SUCCESS);
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -209,7 +217,7 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     for case in &cases {
         let t = Instant::now();
-        let outcome = runner::run_case(&run, case).await;
+        let outcome = run_case(&run, case).await;
         rows.push((
             case.name.clone(),
             t.elapsed().as_secs_f64(),
@@ -221,25 +229,7 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
         match outcome {
             Ok(report) => {
                 passed += 1;
-                println!("PASS {} ({:.1}s)", case.name, t.elapsed().as_secs_f64());
-                for step in &report.steps {
-                    let what = match (&step.error, &step.dex_login, &step.claims) {
-                        (Some(err), _, _) => format!("refused as expected: {err}"),
-                        (None, Some(line), _) => format!("dex groups={:?}", line.groups),
-                        (None, None, Some(c)) => format!("claims: {}", c),
-                        _ => "ok".into(),
-                    };
-                    println!("     {} ({:.1}s) {}", step.step, step.seconds, what);
-                }
-                for p in &report.predictions {
-                    println!("     predicted: {p}");
-                }
-                for d in &report.diagnoses {
-                    println!("     diagnosis: [{}] {}", d.id, d.title);
-                }
-                for finding in &report.findings {
-                    println!("     finding: {finding}");
-                }
+                print!("{}", report::console::case_passed(&report));
             }
             Err(e) => {
                 failed += 1;
@@ -278,87 +268,16 @@ async fn diagnose(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let case = scenario::userfiles::case_from(files, &logins)?;
-    let per_user = if files.apiserver.is_some() { 3 } else { 2 };
     eprintln!("starting Keycloak, Dex and Chromium with your configuration…");
     let run = Run::join(Owner::ThisProcess).await?;
-    let report = runner::run_case(&run, &case).await?;
-    for p in &report.predictions {
-        println!("static check: {p}");
-    }
-    for note in &report.findings {
-        println!("note: {note}");
-    }
-    // The first step is Dex's start; the sign-ins follow only if it serves.
-    let (start, sign_ins) = report
-        .steps
-        .split_first()
-        .ok_or_else(|| anyhow::anyhow!("the case ran no step"))?;
-    match (
-        &start.error,
-        start.output.as_deref().filter(|o| !o.is_empty()),
-    ) {
-        (Some(_), out) => println!(
-            "\nDex did not start; the sign-in was not tried. It printed:\n{}",
-            indent(out.unwrap_or_default())
-        ),
-        (None, Some(out)) => println!("\nDex started, with errors:\n{}", indent(out)),
-        (None, None) => println!("\nDex started"),
-    }
-    for steps in sign_ins.chunks(per_user) {
-        let (keycloak, dex) = (&steps[0], &steps[1]);
-        let user = keycloak.step.rsplit(" as ").next().unwrap_or("?");
-        println!("\n{user}");
-        let at_keycloak =
-            groups_in(keycloak.userinfo.as_ref()).or(groups_in(keycloak.claims.as_ref()));
-        match (&keycloak.error, &at_keycloak) {
-            (Some(e), _) => println!("  hop 1  Keycloak: sign-in ended on: {e}"),
-            (None, Some((claim, g))) => {
-                println!("  hop 1  Keycloak: {claim}={g:?} (userinfo/ID token)")
-            }
-            (None, None) => {
-                println!("  hop 1  Keycloak: signed in; no group claim in userinfo or ID token")
-            }
-        }
-        let at_dex = dex.dex_login.as_ref().map(|l| l.groups.clone());
-        match (&dex.error, &at_dex) {
-            (Some(e), _) => println!("  hop 2  Dex:      sign-in ended on: {e}"),
-            (None, Some(g)) => println!(
-                "  hop 2  Dex:      login successful, groups={g:?}; ID token groups={}",
-                dex.claims
-                    .as_ref()
-                    .map(|c| c["groups"].to_string())
-                    .unwrap_or_default()
-            ),
-            (None, None) => println!("  hop 2  Dex:      no `login successful` line"),
-        }
-        match steps.get(2).and_then(|s| s.output.as_deref()) {
-            Some(out) => println!(
-                "  hop 3  Kubernetes (kubectl auth whoami with Dex's token):\n{}",
-                indent(out)
-            ),
-            None => println!("  hop 3  Kubernetes: not checked (no --apiserver given)"),
-        }
-        let lost = match (&at_keycloak, &at_dex) {
-            (_, None) if dex.error.is_some() => Some("the sign-in through Dex failed"),
-            (None, _) if keycloak.error.is_none() => Some("at Keycloak: it sent no group claim"),
-            (Some(_), Some(g)) if g.is_empty() => Some("between Keycloak and Dex"),
-            _ => None,
-        };
-        match lost {
-            Some(where_) => println!("  first hop where something was lost: {where_}"),
-            None => println!("  groups arrived at Dex"),
-        }
-    }
-    if report.diagnoses.is_empty() {
-        println!("\nno known misconfiguration matched");
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("\ndiagnosis:");
-    for d in &report.diagnoses {
-        println!("{d}");
-    }
-    println!("\nevidence and logs: {}", report.dir.display());
-    Ok(ExitCode::from(2))
+    let report = run_case(&run, &case).await?;
+    let hops = diagnose::hops::hops(&report);
+    print!("{}", report::console::diagnosed(&report, &hops));
+    Ok(if report.diagnoses.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 async fn kind(action: KindAction) -> anyhow::Result<ExitCode> {
@@ -388,15 +307,15 @@ async fn kind(action: KindAction) -> anyhow::Result<ExitCode> {
             std::fs::create_dir_all(&dir)?;
             let issuer = match issuer {
                 Some(i) => i,
-                None => oidc_harness::components::dex::DexPlan::new()?.issuer,
+                None => oidc_harness::programs::dex::DexPlan::new(Default::default())?.issuer,
             };
             let ca_file = match ca_file {
                 Some(f) => f,
-                None => oidc_harness::tls::Ca::create(&dir)?
+                None => oidc_harness::infra::tls::Ca::create(&dir)?
                     .cert_file()
                     .to_path_buf(),
             };
-            let port = oidc_harness::process::free_port(std::net::Ipv4Addr::LOCALHOST)?;
+            let port = oidc_harness::infra::process::free_port(std::net::Ipv4Addr::LOCALHOST)?;
             let text = render_case(
                 &case,
                 &KindValues {
@@ -431,7 +350,8 @@ async fn kind(action: KindAction) -> anyhow::Result<ExitCode> {
 }
 
 async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
-    use oidc_harness::components::{apiserver, dex, oauth2_proxy};
+    use oidc_harness::programs::kube::{OidcAuth, apiserver};
+    use oidc_harness::programs::{dex, oauth2_proxy};
     let t = Instant::now();
     let run = Run::join(Owner::ThisProcess).await?;
     println!(
@@ -443,7 +363,7 @@ async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
     for i in 0..rounds {
         let round = dir.join(i.to_string());
         std::fs::create_dir_all(&round)?;
-        let plan = dex::DexPlan::new()?;
+        let plan = dex::DexPlan::new(run.cluster)?;
         let issuer = plan.issuer.clone();
         let config = serde_json::json!({"issuer": issuer, "enablePasswordDB": true});
         let t = Instant::now();
@@ -459,8 +379,9 @@ async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
         let api = apiserver::ApiServer::start(
             &run.programs,
             &run.ca,
-            &apiserver::OidcAuth::Flags(flags),
+            &OidcAuth::Flags(flags),
             &round,
+            run.cluster,
         )
         .await?;
         api_times.push(t.elapsed().as_secs_f64());
@@ -505,29 +426,6 @@ async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
         show(&proxy_times)
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("         {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// The first claim whose name mentions groups, with its values.
-fn groups_in(claims: Option<&serde_json::Value>) -> Option<(String, Vec<String>)> {
-    let map = claims?.as_object()?;
-    map.iter()
-        .find(|(k, v)| k.contains("group") && v.is_array())
-        .map(|(k, v)| {
-            let groups = v
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|g| g.as_str().map(String::from))
-                .collect();
-            (k.clone(), groups)
-        })
 }
 
 /// `--scenarios`, else `./scenarios`, else the ones this binary was built with.

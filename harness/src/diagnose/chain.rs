@@ -3,31 +3,32 @@
 //! impersonation proxy, each with the configuration that explains it.
 
 use super::*;
+use crate::model::realm::Mapper;
 
-pub(super) fn redirect_uri_mismatch(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "Invalid parameter: redirect_uri")?;
+pub(super) fn redirect_uri_mismatch(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let shown = seen.shown("Invalid parameter: redirect_uri")?;
     let mut evidence = format!("Keycloak showed \"{shown}\"");
     for conn in oidc_connectors(c) {
         if let Some(client) = client_of(c, conn) {
             evidence.push_str(&format!(
                 "; connector redirectURI {} vs client `{}` Valid Redirect URIs {}",
                 conn["redirectURI"],
-                client["clientId"].as_str().unwrap_or("?"),
-                client["redirectUris"]
+                client.id(),
+                client.redirect_uris()
             ));
         }
     }
     Some(evidence)
 }
 
-pub(super) fn dex_callback_mismatch(_: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "did not match the URL in the config")?;
+pub(super) fn dex_callback_mismatch(_: &ConfigView, seen: &Evidence) -> Option<String> {
+    let shown = seen.shown("did not match the URL in the config")?;
     Some(format!("Dex logged: {shown}"))
 }
 
-pub(super) fn static_password_hash_mismatch(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "Invalid Email Address and password")?;
-    let users: Vec<&str> = c.dex?["staticPasswords"]
+pub(super) fn static_password_hash_mismatch(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let shown = seen.shown("Invalid Email Address and password")?;
+    let users: Vec<&str> = c.dex.as_ref()?["staticPasswords"]
         .as_array()?
         .iter()
         .filter_map(|p| p["email"].as_str())
@@ -36,18 +37,14 @@ pub(super) fn static_password_hash_mismatch(c: &Config, seen: &Observed) -> Opti
         .then(|| format!("Dex showed \"{shown}\"; static users: {}", users.join(", ")))
 }
 
-pub(super) fn invalid_scope(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "invalid_scope")?;
+pub(super) fn invalid_scope(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let shown = seen.shown("invalid_scope")?;
     let mut evidence = format!("the sign-in failed with \"{shown}\"");
     for conn in oidc_connectors(c) {
         let Some(client) = client_of(c, conn) else {
             continue;
         };
-        let assigned: Vec<&str> = ["defaultClientScopes", "optionalClientScopes"]
-            .iter()
-            .flat_map(|k| client[*k].as_array().into_iter().flatten())
-            .filter_map(Value::as_str)
-            .collect();
+        let assigned = client.assigned_scopes();
         let missing: Vec<&str> = conn["scopes"]
             .as_array()
             .into_iter()
@@ -58,7 +55,7 @@ pub(super) fn invalid_scope(c: &Config, seen: &Observed) -> Option<String> {
         if !missing.is_empty() {
             evidence.push_str(&format!(
                 "; requested but not assigned to client `{}`: {}",
-                client["clientId"].as_str().unwrap_or("?"),
+                client.id(),
                 missing.join(", ")
             ));
         }
@@ -66,8 +63,8 @@ pub(super) fn invalid_scope(c: &Config, seen: &Observed) -> Option<String> {
     Some(evidence)
 }
 
-pub(super) fn groups_not_enabled(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
+pub(super) fn groups_not_enabled(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let login = seen.empty_groups_login()?;
     // Only where groups are wanted: a setup that never asks for them
     // (guide 002) logs groups=[] as it should.
     let conn = oidc_connectors(c).into_iter().find(|conn| {
@@ -76,7 +73,8 @@ pub(super) fn groups_not_enabled(c: &Config, seen: &Observed) -> Option<String> 
                 .as_array()
                 .is_some_and(|s| s.iter().any(|s| s == "groups"))
                 || !conn["claimMapping"]["groups"].is_null()
-                || client_of(c, conn).is_some_and(|cl| !group_mappers(c, cl).is_empty()))
+                || client_of(c, conn)
+                    .is_some_and(|cl| realm(c).is_some_and(|r| !r.group_mappers(cl).is_empty())))
     })?;
     Some(format!(
         "Dex logged groups=[] for {}; connector insecureEnableGroups = {}",
@@ -89,35 +87,32 @@ pub(super) fn groups_not_enabled(c: &Config, seen: &Observed) -> Option<String> 
     ))
 }
 
-pub(super) fn group_mapper_missing(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
+pub(super) fn group_mapper_missing(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let login = seen.empty_groups_login()?;
     let conn = oidc_connectors(c)
         .into_iter()
         .find(|conn| truthy(&conn["insecureEnableGroups"]))?;
     let client = client_of(c, conn)?;
-    group_mappers(c, client).is_empty().then(|| {
+    realm(c)?.group_mappers(client).is_empty().then(|| {
         format!(
             "Dex logged groups=[] for {}; client `{}` has no Group Membership mapper",
             login.email,
-            client["clientId"].as_str().unwrap_or("?")
+            client.id()
         )
     })
 }
 
-pub(super) fn user_in_no_group(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
+pub(super) fn user_in_no_group(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let login = seen.empty_groups_login()?;
     let conn = oidc_connectors(c)
         .into_iter()
         .find(|conn| truthy(&conn["insecureEnableGroups"]))?;
     let client = client_of(c, conn)?;
-    if group_mappers(c, client).is_empty() {
+    let realm = realm(c)?;
+    if realm.group_mappers(client).is_empty() {
         return None;
     }
-    let user = c.realm?["users"]
-        .as_array()?
-        .iter()
-        .find(|u| u["email"] == login.email.as_str() || u["username"] == login.email.as_str())?;
-    let groups = user["groups"].as_array().map(Vec::len).unwrap_or(0);
+    let groups = realm.user(&login.email)?.groups().len();
     (groups == 0).then(|| {
         format!(
             "Dex logged groups=[] for {}; the realm lists no group for this user",
@@ -126,17 +121,14 @@ pub(super) fn user_in_no_group(c: &Config, seen: &Observed) -> Option<String> {
     })
 }
 
-pub(super) fn groups_only_in_userinfo(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
+pub(super) fn groups_only_in_userinfo(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let login = seen.empty_groups_login()?;
     let conn = oidc_connectors(c)
         .into_iter()
         .find(|conn| truthy(&conn["insecureEnableGroups"]) && !truthy(&conn["getUserInfo"]))?;
     let client = client_of(c, conn)?;
-    let mappers = group_mappers(c, client);
-    let only_userinfo = !mappers.is_empty()
-        && mappers
-            .iter()
-            .all(|m| !truthy(&m["config"]["id.token.claim"]));
+    let mappers = realm(c)?.group_mappers(client);
+    let only_userinfo = !mappers.is_empty() && mappers.iter().all(|m| !m.on("id.token.claim"));
     only_userinfo.then(|| {
         format!(
             "Dex logged groups=[] for {}; getUserInfo is off and the mapper's \"Add to ID token\" is off",
@@ -145,16 +137,17 @@ pub(super) fn groups_only_in_userinfo(c: &Config, seen: &Observed) -> Option<Str
     })
 }
 
-pub(super) fn claim_mapping_missing(c: &Config, seen: &Observed) -> Option<String> {
-    let login = empty_groups_login(seen)?;
+pub(super) fn claim_mapping_missing(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let login = seen.empty_groups_login()?;
     let conn = oidc_connectors(c)
         .into_iter()
         .find(|conn| truthy(&conn["insecureEnableGroups"]))?;
     let client = client_of(c, conn)?;
     let mapped = conn["claimMapping"]["groups"].as_str().unwrap_or("groups");
-    let names: Vec<&str> = group_mappers(c, client)
-        .into_iter()
-        .map(claim_name)
+    let names: Vec<&str> = realm(c)?
+        .group_mappers(client)
+        .iter()
+        .map(Mapper::claim_name)
         .collect();
     let mapper_sends_other = !names.is_empty() && !names.contains(&mapped);
     mapper_sends_other.then(|| {
@@ -165,7 +158,7 @@ pub(super) fn claim_mapping_missing(c: &Config, seen: &Observed) -> Option<Strin
     })
 }
 
-pub(super) fn upstream_groups_claim_wins(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn upstream_groups_claim_wins(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let login = seen.dex_logins.iter().find(|l| !l.groups.is_empty())?;
     let conn = oidc_connectors(c).into_iter().find(|conn| {
         conn["claimMapping"]["groups"]
@@ -174,9 +167,10 @@ pub(super) fn upstream_groups_claim_wins(c: &Config, seen: &Observed) -> Option<
             && !truthy(&conn["overrideClaimMapping"])
     })?;
     let client = client_of(c, conn)?;
-    let names: Vec<&str> = group_mappers(c, client)
-        .into_iter()
-        .map(claim_name)
+    let names: Vec<&str> = realm(c)?
+        .group_mappers(client)
+        .iter()
+        .map(Mapper::claim_name)
         .collect();
     let mapped = conn["claimMapping"]["groups"].as_str().unwrap_or_default();
     (names.contains(&"groups") && names.contains(&mapped)).then(|| {
@@ -187,16 +181,17 @@ pub(super) fn upstream_groups_claim_wins(c: &Config, seen: &Observed) -> Option<
     })
 }
 
-pub(super) fn full_group_path(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn full_group_path(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let login = seen
         .dex_logins
         .iter()
         .find(|l| l.groups.iter().any(|g| g.starts_with('/')))?;
     let conn = oidc_connectors(c).into_iter().next()?;
     let client = client_of(c, conn)?;
-    let full = group_mappers(c, client)
-        .into_iter()
-        .any(|m| truthy(&m["config"]["full.path"]));
+    let full = realm(c)?
+        .group_mappers(client)
+        .iter()
+        .any(|m| m.on("full.path"));
     full.then(|| {
         format!(
             "Dex logged groups={:?} for {}; a Group Membership mapper has full.path on",
@@ -205,43 +200,37 @@ pub(super) fn full_group_path(c: &Config, seen: &Observed) -> Option<String> {
     })
 }
 
-pub(super) fn apiserver_line(seen: &Observed, needle: &str) -> Option<String> {
-    seen.apiserver_log
-        .lines()
-        .find(|l| l.contains(needle))
-        .map(|l| crate::components::browser::truncate(l.trim(), 400))
-}
-
-pub(super) fn apiserver_audience_mismatch(_: &Config, seen: &Observed) -> Option<String> {
-    apiserver_line(seen, "expected audience").map(|l| format!("kube-apiserver logged: {l}"))
-}
-
-pub(super) fn apiserver_issuer_mismatch(_: &Config, seen: &Observed) -> Option<String> {
-    apiserver_line(seen, "issued by a different provider")
-        .or_else(|| apiserver_line(seen, "did not match the issuer"))
+pub(super) fn apiserver_audience_mismatch(_: &ConfigView, seen: &Evidence) -> Option<String> {
+    seen.apiserver_line("expected audience")
         .map(|l| format!("kube-apiserver logged: {l}"))
 }
 
-pub(super) fn passthrough_with_dex_group_map(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn apiserver_issuer_mismatch(_: &ConfigView, seen: &Evidence) -> Option<String> {
+    seen.apiserver_line("issued by a different provider")
+        .or_else(|| seen.apiserver_line("did not match the issuer"))
+        .map(|l| format!("kube-apiserver logged: {l}"))
+}
+
+pub(super) fn passthrough_with_dex_group_map(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let refusal = seen
-        .proxy
-        .iter()
-        .find(|p| p.contains("cannot be combined with dexGroupMap"))?;
-    let p = c.impersonation?;
+        .impersonation_refusal
+        .as_ref()
+        .filter(|p| p.contains("cannot be combined with dexGroupMap"))?;
+    let p = c.impersonation.as_ref()?;
     (p["groupsMode"] == "passthrough"
         && p["dexGroupMap"].as_object().is_some_and(|m| !m.is_empty()))
     .then(|| format!("{refusal}; dexGroupMap = {}", p["dexGroupMap"]))
 }
 
-pub(super) fn email_verified_claim_missing(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "missing \"email_verified\" claim")?;
+pub(super) fn email_verified_claim_missing(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let shown = seen.shown("missing \"email_verified\" claim")?;
     let off = oidc_connectors(c)
         .into_iter()
         .any(|conn| !truthy(&conn["insecureSkipEmailVerified"]));
     off.then(|| format!("Dex: \"{shown}\"; insecureSkipEmailVerified is off"))
 }
 
-pub(super) fn email_unverified_passed(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn email_unverified_passed(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let claims = seen
         .dex_claims
         .iter()

@@ -6,14 +6,14 @@
 
 use serde_json::Value;
 
-use super::{Config, Observed};
+use super::{ConfigView, Evidence};
 
 /// The first line of Dex's log holding `needle`, trimmed and bounded.
-fn dex_line(seen: &Observed, needle: &str) -> Option<String> {
+fn dex_line(seen: &Evidence, needle: &str) -> Option<String> {
     seen.dex_log
         .lines()
         .find(|l| l.contains(needle))
-        .map(|l| crate::components::browser::truncate(l.trim(), 600))
+        .map(|l| crate::model::text::truncate(l.trim(), 600))
 }
 
 /// `id=<connector>` of a Dex log line.
@@ -24,8 +24,9 @@ fn connector_id(line: &str) -> Option<&str> {
 }
 
 /// The oidc connectors of the config, with their ids.
-fn connectors<'a>(c: &Config<'a>) -> Vec<(&'a str, &'a Value)> {
+fn connectors(c: &ConfigView) -> Vec<(&str, &Value)> {
     c.dex
+        .as_ref()
         .and_then(|d| d["connectors"].as_array())
         .map(|cs| {
             cs.iter()
@@ -58,9 +59,9 @@ fn x509_text(line: &str) -> &str {
     from[..end].trim_end_matches('"')
 }
 
-pub(super) fn json_invalid(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn json_invalid(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let refusal = seen.charm.iter().find(|r| r.contains("hook failed"))?;
-    let value = c.connectors_json?;
+    let value = c.connectors_json.as_deref()?;
     let mut evidence = refusal
         .lines()
         .map(str::trim)
@@ -84,9 +85,9 @@ pub(super) fn json_invalid(c: &Config, seen: &Observed) -> Option<String> {
     Some(evidence)
 }
 
-pub(super) fn not_a_list(c: &Config, seen: &Observed) -> Option<String> {
-    let line = dex_line(seen, "into Go struct field Config.connectors of type")?;
-    let value = &c.dex?["connectors"];
+pub(super) fn not_a_list(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let line = dex_line(seen, "into Go struct field ConfigView.connectors of type")?;
+    let value = &c.dex.as_ref()?["connectors"];
     if value.is_array() {
         return None;
     }
@@ -103,7 +104,7 @@ pub(super) fn not_a_list(c: &Config, seen: &Observed) -> Option<String> {
     ))
 }
 
-pub(super) fn field_type(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn field_type(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let line = dex_line(seen, "cannot unmarshal")?;
     let rest = line.split("cannot unmarshal ").nth(1)?;
     let got = rest.split_whitespace().next()?;
@@ -112,7 +113,7 @@ pub(super) fn field_type(c: &Config, seen: &Observed) -> Option<String> {
         .1
         .split_once(" of type ")?;
     let field = path.rsplit('.').next()?;
-    if path == "Config.connectors" {
+    if path == "ConfigView.connectors" {
         return None;
     }
     let want = want.split_whitespace().next().unwrap_or(want);
@@ -121,7 +122,7 @@ pub(super) fn field_type(c: &Config, seen: &Observed) -> Option<String> {
         if let Some(v) = find_key(conn, field) {
             evidence.push_str(&format!(
                 "; connector `{id}` has {field} = {} ({}), Dex wants {want}",
-                crate::components::browser::truncate(&v.to_string(), 200),
+                crate::model::text::truncate(&v.to_string(), 200),
                 kind(v)
             ));
             return Some(evidence);
@@ -145,7 +146,7 @@ fn find_key<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     }
 }
 
-pub(super) fn tls_hostname_mismatch(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn tls_hostname_mismatch(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let line = [
         "x509: certificate is valid for",
         "doesn't contain any IP SANs",
@@ -171,7 +172,7 @@ pub(super) fn tls_hostname_mismatch(c: &Config, seen: &Observed) -> Option<Strin
     Some(evidence)
 }
 
-pub(super) fn tls_unknown_authority(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn tls_unknown_authority(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let line = dex_line(seen, "x509: certificate signed by unknown authority")?;
     let id = connector_id(&line).unwrap_or("?");
     let mut evidence = format!(

@@ -2,30 +2,27 @@
 //! log) and the emulated Istio gateway (its decisions), each with the
 //! configuration that explains it.
 
-use super::{Config, Observed};
+use super::{ConfigView, Evidence};
 
 /// oauth2-proxy's setting in any of the three forms a deployment gives it:
 /// its cfg key, its `OAUTH2_PROXY_*` environment, or a `--flag`.
-fn proxy_setting(c: &Config, key: &str) -> Option<String> {
-    let p = c.oauth2_proxy?;
-    if let Some(v) = p["config"].get(key) {
+fn proxy_setting(c: &ConfigView, key: &str) -> Option<String> {
+    let p = c.oauth2_proxy.as_ref()?;
+    if let Some(v) = p.config.get(key) {
         return Some(v.to_string().trim_matches('"').to_string());
     }
     let env = format!("OAUTH2_PROXY_{}", key.to_uppercase());
-    if let Some(v) = p["env"].get(&env) {
-        return Some(v.as_str().unwrap_or_default().to_string());
+    if let Some(v) = p.env.get(&env) {
+        return Some(v.clone());
     }
     let flag = format!("--{}", key.replace('_', "-"));
-    p["args"].as_array()?.iter().find_map(|a| {
-        let a = a.as_str()?;
-        match a.strip_prefix(&flag)? {
-            "" => Some("true".to_string()),
-            rest => rest.strip_prefix('=').map(str::to_string),
-        }
+    p.args.iter().find_map(|a| match a.strip_prefix(&flag)? {
+        "" => Some("true".to_string()),
+        rest => rest.strip_prefix('=').map(str::to_string),
     })
 }
 
-pub(super) fn unverified_email_refused(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn unverified_email_refused(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let line = seen
         .oauth2_proxy_log
         .lines()
@@ -46,7 +43,7 @@ pub(super) fn unverified_email_refused(c: &Config, seen: &Observed) -> Option<St
     })
 }
 
-pub(super) fn cookie_secret_not_decoded(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn cookie_secret_not_decoded(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let line = seen
         .oauth2_proxy_log
         .lines()
@@ -67,7 +64,7 @@ pub(super) fn cookie_secret_not_decoded(c: &Config, seen: &Observed) -> Option<S
 
 /// The browser was sent to a relative login URL on oauth2-proxy's own host:
 /// nothing (no gateway) routes it to Dex.
-pub(super) fn relative_urls_without_one_host(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn relative_urls_without_one_host(c: &ConfigView, seen: &Evidence) -> Option<String> {
     if c.istio.is_some() {
         return None;
     }
@@ -84,7 +81,7 @@ pub(super) fn relative_urls_without_one_host(c: &Config, seen: &Observed) -> Opt
 
 /// Dex logged the user's groups but its token has none: the client did not
 /// ask for the `groups` scope.
-pub(super) fn groups_scope_not_requested(c: &Config, seen: &Observed) -> Option<String> {
+pub(super) fn groups_scope_not_requested(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let login = seen.dex_logins.iter().find(|l| !l.groups.is_empty())?;
     let claims = seen
         .dex_claims
@@ -104,8 +101,8 @@ pub(super) fn groups_scope_not_requested(c: &Config, seen: &Observed) -> Option<
 
 /// The gateway accepted a Dex token issued to another client than the one
 /// oauth2-proxy signs in with, because its JWT rule lists no audiences.
-pub(super) fn jwt_rule_without_audiences(c: &Config, seen: &Observed) -> Option<String> {
-    let rules = c.istio?["request_authentication"]["spec"]["jwtRules"].as_array()?;
+pub(super) fn jwt_rule_without_audiences(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let rules = c.istio.as_ref()?.request_authentication["spec"]["jwtRules"].as_array()?;
     if rules
         .iter()
         .any(|r| r["audiences"].as_array().is_some_and(|a| !a.is_empty()))
@@ -128,8 +125,8 @@ mod tests {
 
     #[track_caller]
     fn check(proxy: serde_json::Value, expected: Option<&str>) {
-        let c = Config {
-            oauth2_proxy: Some(&proxy),
+        let c = ConfigView {
+            oauth2_proxy: Some(serde_json::from_value(proxy).unwrap()),
             ..Default::default()
         };
         assert_eq!(

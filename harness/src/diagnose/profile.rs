@@ -4,31 +4,27 @@
 
 use serde_json::Value;
 
-use super::{Config, Observed, oidc_connectors, page_or_log_contains};
+use super::{ConfigView, Evidence, oidc_connectors, realm};
 
 /// Users of the realm without a first or last name.
-fn nameless(c: &Config) -> Vec<String> {
-    c.realm
-        .and_then(|r| r["users"].as_array())
+fn nameless(c: &ConfigView) -> Vec<String> {
+    realm(c)
         .into_iter()
-        .flatten()
-        .filter(|u| {
-            ["firstName", "lastName"]
-                .iter()
-                .any(|k| u[*k].as_str().is_none_or(str::is_empty))
-        })
-        .filter_map(|u| u["username"].as_str().map(String::from))
+        .flat_map(|r| r.users())
+        .filter(|u| !u.has_full_name())
+        .map(|u| u.username().to_string())
         .collect()
 }
 
-pub(super) fn profile_incomplete(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "Update Account Information")?;
+pub(super) fn profile_incomplete(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let shown = seen.shown("Update Account Information")?;
     let users = nameless(c);
     if users.is_empty() {
         return None;
     }
     let verify_off = c
         .realm
+        .as_ref()
         .and_then(|r| r["requiredActions"].as_array())
         .into_iter()
         .flatten()
@@ -41,8 +37,8 @@ pub(super) fn profile_incomplete(c: &Config, seen: &Observed) -> Option<String> 
     })
 }
 
-pub(super) fn name_claim_missing(c: &Config, seen: &Observed) -> Option<String> {
-    let shown = page_or_log_contains(seen, "missing \"name\" claim")?;
+pub(super) fn name_claim_missing(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let shown = seen.shown("missing \"name\" claim")?;
     let conn: &Value = oidc_connectors(c)
         .into_iter()
         .find(|conn| conn["userNameKey"].as_str().is_none_or(|k| k == "name"))?;

@@ -3,42 +3,10 @@
 //! token from an issuer the apiserver does not trust apart. Each needs the
 //! apiserver's own log line AND what the token and the configuration say.
 
-use serde::Serialize;
 use serde_json::Value;
 
-use super::chain::apiserver_line;
-use super::{Config, Observed};
-use crate::scenario::ApiServerSpec;
-
-/// A token kubectl sent and the apiserver answered `Unauthorized`.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RefusedToken {
-    /// Where it came from: kubelogin's token cache (with the file), or a
-    /// kubeconfig `token:` an earlier step filled.
-    pub source: String,
-    /// Its claims, decoded without verification.
-    pub claims: Value,
-    /// The `kid` of its JWS header.
-    pub kid: Option<String>,
-    /// When kubectl sent it, in seconds since the epoch.
-    pub used_at: i64,
-    /// Whether its issuer (when the case runs it) publishes `kid` right then.
-    pub key_published: Option<bool>,
-    /// kubectl's line about it.
-    pub kubectl: String,
-    /// Whether kubelogin answered from its token cache (no browser opened).
-    pub from_cache: bool,
-}
-
-impl RefusedToken {
-    fn exp(&self) -> Option<i64> {
-        self.claims["exp"].as_i64()
-    }
-
-    fn iss(&self) -> &str {
-        self.claims["iss"].as_str().unwrap_or("?")
-    }
-}
+use super::{ConfigView, Evidence};
+use crate::model::spec::ApiServerSpec;
 
 /// The issuers the apiserver trusts: `--oidc-issuer-url`, or every jwt
 /// issuer of an AuthenticationConfiguration.
@@ -56,8 +24,8 @@ pub(super) fn trusted_issuers(spec: &ApiServerSpec) -> Vec<String> {
     from_flags.chain(from_config).collect()
 }
 
-pub(super) fn stale_token_cache(_: &Config, seen: &Observed) -> Option<String> {
-    let line = apiserver_line(seen, "failed to verify signature")?;
+pub(super) fn stale_token_cache(_: &ConfigView, seen: &Evidence) -> Option<String> {
+    let line = seen.apiserver_line("failed to verify signature")?;
     let t = seen.refused_tokens.iter().find(|t| {
         t.from_cache && t.key_published == Some(false) && t.exp().is_some_and(|e| e > t.used_at)
     })?;
@@ -71,13 +39,13 @@ pub(super) fn stale_token_cache(_: &Config, seen: &Observed) -> Option<String> {
     ))
 }
 
-pub(super) fn token_expired(c: &Config, seen: &Observed) -> Option<String> {
-    let line = apiserver_line(seen, "token is expired")?;
+pub(super) fn token_expired(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let line = seen.apiserver_line("token is expired")?;
     let t = seen
         .refused_tokens
         .iter()
         .find(|t| t.exp().is_some_and(|e| e <= t.used_at))?;
-    let lifetime = match c.dex.map(|d| &d["expiry"]["idTokens"]) {
+    let lifetime = match c.dex.as_ref().map(|d| &d["expiry"]["idTokens"]) {
         Some(Value::String(s)) => format!("Dex's expiry.idTokens is {s}"),
         _ => "Dex's expiry.idTokens is not set (24h)".to_string(),
     };
@@ -90,9 +58,9 @@ pub(super) fn token_expired(c: &Config, seen: &Observed) -> Option<String> {
     ))
 }
 
-pub(super) fn untrusted_issuer(c: &Config, seen: &Observed) -> Option<String> {
-    let trusted = trusted_issuers(c.apiserver?);
-    let line = apiserver_line(seen, "invalid bearer token")?;
+pub(super) fn untrusted_issuer(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let trusted = trusted_issuers(c.apiserver.as_ref()?);
+    let line = seen.apiserver_line("invalid bearer token")?;
     let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
     let t = seen
         .refused_tokens
@@ -115,6 +83,7 @@ pub(super) fn untrusted_issuer(c: &Config, seen: &Observed) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::evidence::RefusedToken;
     use serde_json::json;
 
     fn spec(flags: &[&str], config: Option<Value>) -> ApiServerSpec {
@@ -127,7 +96,7 @@ mod tests {
 
     #[track_caller]
     fn check(apiserver: &ApiServerSpec, iss: &str, matches: bool) {
-        let seen = Observed {
+        let seen = Evidence {
             apiserver_log: r#"E0101 authentication.go:75] "Unable to authenticate the request" err="invalid bearer token""#.into(),
             refused_tokens: vec![RefusedToken {
                 claims: json!({"iss": iss, "exp": 10}),
@@ -136,8 +105,8 @@ mod tests {
             }],
             ..Default::default()
         };
-        let config = Config {
-            apiserver: Some(apiserver),
+        let config = ConfigView {
+            apiserver: Some(apiserver.clone()),
             ..Default::default()
         };
         assert_eq!(untrusted_issuer(&config, &seen).is_some(), matches);

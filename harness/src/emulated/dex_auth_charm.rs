@@ -52,13 +52,10 @@ pub fn connectors(value: &str) -> Result<Value, Refusal> {
         // yaml.safe_load("") is None: `connectors: null`.
         return Ok(Value::Null);
     }
-    serde_yaml::from_str::<Value>(value).map_err(|e| {
-        let (line, column, message) = crate::error::yaml_location(&e);
-        Refusal {
-            line,
-            column,
-            message,
-        }
+    crate::infra::yaml::from_str::<Value>(value).map_err(|e| Refusal {
+        line: e.line,
+        column: e.column,
+        message: e.message,
     })
 }
 

@@ -57,15 +57,7 @@ pub struct JwtProvider {
     pub cluster: String,
 }
 
-/// One provider's answer for one token.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProviderVerdict {
-    pub provider: String,
-    pub issuer: String,
-    pub audience: String,
-    /// `ok`, or Envoy's status string.
-    pub verdict: String,
-}
+pub use crate::model::evidence::ProviderVerdict;
 
 /// What the filter chain does with a request carrying the token.
 #[derive(Debug, Clone, Serialize)]
@@ -211,7 +203,7 @@ async fn verify(
     token: &str,
     now: i64,
 ) -> Result<Value, String> {
-    let payload = crate::oidc::peek_claims(token)
+    let payload = crate::infra::oidc::peek_claims(token)
         .filter(|_| token.split('.').count() == 3)
         .ok_or_else(|| BAD_FORMAT.to_string())?;
     if payload["iss"].as_str() != Some(p.issuer.as_str()) {
@@ -301,7 +293,7 @@ mod tests {
 
     #[test]
     fn the_guides_block_parses() {
-        let block: EnvoyJwt = serde_yaml::from_str(
+        let block: EnvoyJwt = crate::infra::yaml::from_str(
             "user_header: x-osmo-user\nproviders:\n- issuer: https://auth.example.com/realms/osmo\n  audience: osmo-device\n  jwks_uri: https://auth.example.com/realms/osmo/protocol/openid-connect/certs\n  user_claim: preferred_username\n  cluster: idp\n",
         )
         .unwrap();

@@ -86,7 +86,7 @@ mod tests {
     use serde_json::json;
 
     fn guide() -> ImpersonationProxy {
-        serde_yaml::from_str(
+        crate::infra::yaml::from_str(
             "enabled: true\nuserMode: passthrough\ngroupsMode: map\nuserMap: {}\ngroupMap:\n  admins: ['admin']\n  editors: ['edit']\n  viewers: ['view']\ndexGroupMap: {}\n",
         )
         .unwrap()

@@ -29,34 +29,13 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::LABEL;
 use crate::error::{Error, IoContext, Result};
-use crate::oidc::{Provider, peek_claims};
-
-/// The scenario's `istio` block: the guide's RequestAuthentication manifest and
-/// the mesh config's `envoyExtAuthzHttp` provider for oauth2-proxy.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct IstioSpec {
-    /// A `security.istio.io` RequestAuthentication, as applied to the cluster.
-    pub request_authentication: Value,
-    /// `extensionProviders[].envoyExtAuthzHttp` of the mesh config.
-    pub ext_authz: ExtAuthz,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExtAuthz {
-    #[serde(default)]
-    pub headers_to_upstream_on_allow: Vec<String>,
-    #[serde(default)]
-    pub headers_to_downstream_on_deny: Vec<String>,
-    #[serde(default)]
-    pub include_request_headers_in_check: Vec<String>,
-}
+use crate::infra::oidc::{Provider, peek_claims};
+use crate::model::spec::{ExtAuthz, IstioSpec};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -97,7 +76,7 @@ pub struct GatewayPlan {
 impl GatewayPlan {
     pub fn new() -> Result<GatewayPlan> {
         Ok(GatewayPlan {
-            addr: crate::process::fresh_endpoint()?,
+            addr: crate::infra::process::fresh_endpoint()?,
         })
     }
 

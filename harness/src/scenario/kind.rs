@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
+use super::Case;
 use super::template::{Renderer, Values};
-use super::{ApiServerSpec, Case};
-use crate::components::apiserver::OidcAuth;
-use crate::components::kind::{KindConfig, render};
 use crate::error::{Error, Result};
+use crate::model::spec::ApiServerSpec;
+use crate::programs::kube::OidcAuth;
+use crate::programs::kube::kind::{KindConfig, render};
 
 /// The values a rendered kind config depends on.
 #[derive(Debug, Clone)]

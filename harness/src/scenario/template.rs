@@ -35,7 +35,7 @@ impl Object for Secrets {
         let mut map = self.0.lock().expect("not poisoned");
         let secret = map
             .entry(name)
-            .or_insert_with(|| crate::oidc::random_token(32))
+            .or_insert_with(|| crate::infra::oidc::random_token(32))
             .clone();
         Some(JValue::from(secret))
     }

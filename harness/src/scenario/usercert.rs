@@ -14,8 +14,7 @@ use rustls_pki_types::pem::PemObject;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::userfiles::input;
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 
 /// Where the system's trusted CAs are (Debian's bundle), unless `SSL_CERT_FILE` says.
 const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -37,15 +36,15 @@ impl KeycloakCert {
         let text = std::fs::read(path).context(|| format!("reading {}", path.display()))?;
         let ders: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&text)
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| input(path, &format!("not a PEM certificate: {e}")))?;
+            .map_err(|e| Error::input(path, 0, 0, format!("not a PEM certificate: {e}")))?;
         let certs: Vec<X509Certificate> = ders
             .iter()
             .map(|d| X509Certificate::from_der(d).map(|(_, c)| c))
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| input(path, &format!("not an X.509 certificate: {e}")))?;
+            .map_err(|e| Error::input(path, 0, 0, format!("not an X.509 certificate: {e}")))?;
         let leaf = certs
             .first()
-            .ok_or_else(|| input(path, "no `-----BEGIN CERTIFICATE-----` block"))?;
+            .ok_or_else(|| Error::input(path, 0, 0, "no `-----BEGIN CERTIFICATE-----` block"))?;
         let mut names: Vec<String> = leaf
             .subject_alternative_name()
             .ok()

@@ -21,9 +21,10 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::usercert::{self, KeycloakCert};
-use super::{Case, Scenario, ScenarioFile, load_json};
+use super::{Case, ScenarioFile, load_json};
 use crate::emulated::dex_auth_charm;
 use crate::error::{Error, IoContext, Result};
+use crate::model::spec::Scenario;
 
 /// A user to sign in as.
 #[derive(Debug, Clone)]
@@ -71,10 +72,9 @@ pub fn case(
 
 pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     let realm_path = files.realm;
-    let main_path = files
-        .connectors_json
-        .or(files.dex_config)
-        .ok_or_else(|| input(realm_path, "give a Dex config or the connectors JSON"))?;
+    let main_path = files.connectors_json.or(files.dex_config).ok_or_else(|| {
+        Error::input(realm_path, 0, 0, "give a Dex config or the connectors JSON")
+    })?;
     let realm = load_json(realm_path)?;
     let mut dex = match files.dex_config {
         Some(path) => load_dex_config(path)?,
@@ -99,7 +99,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     let connector = dex["connectors"]
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["type"] == "oidc"))
-        .ok_or_else(|| input(main_path, "no `type: oidc` connector"))?
+        .ok_or_else(|| Error::input(main_path, 0, 0, "no `type: oidc` connector"))?
         .clone();
     if files.dex_config.is_none()
         && let Some(issuer) = connector["config"]["redirectURI"]
@@ -119,8 +119,10 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         .trim_end_matches('/')
         .to_string();
     if !kc_issuer.contains("/realms/") {
-        return Err(input(
+        return Err(Error::input(
             main_path,
+            0,
+            0,
             "the oidc connector's issuer is not a Keycloak realm (…/realms/<name>)",
         ));
     }
@@ -179,8 +181,10 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         logins.to_vec()
     };
     if logins.is_empty() {
-        return Err(input(
+        return Err(Error::input(
             realm_path,
+            0,
+            0,
             "no user to sign in as: the export has no plain-text passwords; pass --user NAME:PASSWORD",
         ));
     }
@@ -276,13 +280,14 @@ fn unreadable_connectors(
 }
 
 fn finish(raw: Value, main_path: &Path) -> Result<Case> {
-    let scenario: Scenario =
-        serde_json::from_value(raw.clone()).map_err(|e| input(main_path, &e.to_string()))?;
+    let scenario: Scenario = serde_json::from_value(raw.clone())
+        .map_err(|e| Error::input(main_path, 0, 0, e.to_string()))?;
     let file = ScenarioFile {
         path: main_path.to_path_buf(),
         name: "user-config".into(),
         scenario,
         raw,
+        keys: Vec::new(),
     };
     let label = main_path
         .canonicalize()
@@ -317,17 +322,13 @@ fn source(files: &UserFiles) -> String {
 
 fn load_dex_config(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
-    serde_yaml::from_str(&text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        Error::Input {
-            file: path.to_path_buf(),
-            line,
-            column,
-            message: format!("not a Dex config (YAML): {e}"),
-        }
+    crate::infra::yaml::from_str(&text).map_err(|e| {
+        Error::input(
+            path,
+            e.line,
+            e.column,
+            format!("not a Dex config (YAML): {}", e.message),
+        )
     })
 }
 
@@ -385,7 +386,7 @@ fn add_app_client(dex: &mut Value, audience: Option<&str>) -> Value {
 /// CA becomes the run's.
 fn apiserver_spec(path: &Path, dex_issuer: &str) -> Result<Value> {
     let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
-    if let Ok(doc) = serde_yaml::from_str::<Value>(&text)
+    if let Ok(doc) = crate::infra::yaml::from_str::<Value>(&text)
         && doc["kind"] == "AuthenticationConfiguration"
     {
         let mut doc = rewrite_prefix(&doc, dex_issuer, "{{ dex.issuer }}");
@@ -408,8 +409,10 @@ fn apiserver_spec(path: &Path, dex_issuer: &str) -> Result<Value> {
         .chain(std::iter::once(json!("oidc-ca-file={{ tls.ca_file }}")))
         .collect();
     if flags.len() == 1 {
-        return Err(input(
+        return Err(Error::input(
             path,
+            0,
+            0,
             "no --oidc-* flag and not an AuthenticationConfiguration",
         ));
     }
@@ -455,15 +458,6 @@ fn rewrite_prefix(v: &Value, from: &str, to: &str) -> Value {
 }
 
 /// A user's file that cannot be used, with no line to point at.
-pub(super) fn input(path: &Path, message: &str) -> Error {
-    Error::Input {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: message.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

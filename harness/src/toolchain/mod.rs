@@ -232,7 +232,7 @@ pub(crate) fn run_logged(program: &str, cmd: &mut Command, log: &Path) -> Result
                 "{:?} failed ({status}); last lines of {}:\n{}",
                 cmd.get_program(),
                 log.display(),
-                crate::process::log_tail(log, 30)
+                crate::infra::process::log_tail(log, 30)
             ),
         ));
     }

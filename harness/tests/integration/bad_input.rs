@@ -3,8 +3,8 @@
 
 use std::ffi::OsStr;
 
-use oidc_harness::components::dex::{Dex, DexPlan};
-use oidc_harness::tls::Ca;
+use oidc_harness::infra::tls::Ca;
+use oidc_harness::programs::dex::{Dex, DexPlan};
 use oidc_harness::toolchain;
 use serde_json::json;
 
@@ -42,7 +42,7 @@ async fn start_dex(config: impl FnOnce(&DexPlan) -> serde_json::Value, plan: Dex
 async fn a_program_that_exits_at_start_shows_its_last_log_lines() {
     let err = start_dex(
         |plan| json!({"issuer": plan.issuer, "connectors": [{"type": "no-such-type", "id": "x", "name": "X", "config": {}}]}),
-        DexPlan::new().unwrap(),
+        DexPlan::new(Default::default()).unwrap(),
     )
     .await;
     assert!(
@@ -58,7 +58,7 @@ async fn a_program_that_exits_at_start_shows_its_last_log_lines() {
 
 #[tokio::test]
 async fn a_port_already_taken_is_reported_by_the_program() {
-    let plan = DexPlan::new().unwrap();
+    let plan = DexPlan::new(Default::default()).unwrap();
     let _taken = std::net::TcpListener::bind(plan.addr).unwrap();
     let err = start_dex(
         |plan| json!({"issuer": plan.issuer, "enablePasswordDB": true}),

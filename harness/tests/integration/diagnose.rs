@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
+use oidc_harness::run::run_case;
 use oidc_harness::run::{Owner, Run};
-use oidc_harness::scenario::{runner, userfiles};
+use oidc_harness::scenario::userfiles;
 
 #[track_caller]
 fn check(name: &str, expected: &str, static_finding: Option<&str>) {
@@ -18,7 +19,7 @@ fn check(name: &str, expected: &str, static_finding: Option<&str>) {
             userfiles::case(&dir.join("realm.json"), &dir.join("dex.yaml"), None, &[]).unwrap();
         let keeper = Path::new(env!("CARGO_BIN_EXE_oidc-harness"));
         let run = Run::join_using(Owner::TestRunner, keeper).await.unwrap();
-        runner::run_case(&run, &case).await.unwrap()
+        run_case(&run, &case).await.unwrap()
     });
     let ids: Vec<&str> = report.diagnoses.iter().map(|d| d.id).collect();
     assert_eq!(
@@ -87,7 +88,7 @@ fn check_charm(name: &str, expected: &str, evidence: &str) {
         let case = userfiles::case_from(&files, &[]).unwrap();
         let keeper = Path::new(env!("CARGO_BIN_EXE_oidc-harness"));
         let run = Run::join_using(Owner::TestRunner, keeper).await.unwrap();
-        runner::run_case(&run, &case).await.unwrap()
+        run_case(&run, &case).await.unwrap()
     });
     let first = report.diagnoses.first();
     assert_eq!(

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use oidc_harness::scenario::kind::{KindValues, render_case};
 use oidc_harness::scenario::{Case, ScenarioFile};
-use serde_yaml::Value;
+use serde_json::Value;
 
 const ISSUER: &str = "https://dex.example.test:5554/dex";
 
@@ -38,8 +38,8 @@ fn rendered(variant: Option<&str>, dir: &Path) -> (String, Value, Value) {
         },
     )
     .unwrap();
-    let config: Value = serde_yaml::from_str(&text).unwrap();
-    let patch: Value = serde_yaml::from_str(
+    let config: Value = oidc_harness::infra::yaml::from_str(&text).unwrap();
+    let patch: Value = oidc_harness::infra::yaml::from_str(
         config["nodes"][0]["kubeadmConfigPatches"][0]
             .as_str()
             .unwrap(),
@@ -58,7 +58,7 @@ fn kind_config_has_the_guides_flags_and_an_empty_username_prefix() {
     assert_eq!(config["networking"]["apiServerPort"], 6443);
     assert_eq!(config["nodes"][0]["role"], "control-plane");
     assert_eq!(patch["kind"], "ClusterConfiguration");
-    let expected: Value = serde_yaml::from_str(&format!(
+    let expected: Value = oidc_harness::infra::yaml::from_str(&format!(
         "oidc-issuer-url: {ISSUER}\n\
          oidc-client-id: kubernetes\n\
          oidc-username-claim: email\n\
@@ -92,7 +92,7 @@ fn kind_config_has_the_guides_flags_and_an_empty_username_prefix() {
 fn kind_config_of_an_authentication_configuration_mounts_it_instead_of_flags() {
     let dir = tempfile::tempdir().unwrap();
     let (text, config, patch) = rendered(Some("authentication-config"), dir.path());
-    let args = patch["apiServer"]["extraArgs"].as_mapping().unwrap();
+    let args = patch["apiServer"]["extraArgs"].as_object().unwrap();
     assert_eq!(args.len(), 1, "{text}");
     assert_eq!(
         args["authentication-config"],
@@ -101,7 +101,8 @@ fn kind_config_of_an_authentication_configuration_mounts_it_instead_of_flags() {
     let host = config["nodes"][0]["extraMounts"][0]["hostPath"]
         .as_str()
         .unwrap();
-    let written: Value = serde_yaml::from_str(&std::fs::read_to_string(host).unwrap()).unwrap();
+    let written: Value =
+        oidc_harness::infra::yaml::from_str(&std::fs::read_to_string(host).unwrap()).unwrap();
     assert_eq!(written["kind"], "AuthenticationConfiguration");
     assert_eq!(written["jwt"][0]["issuer"]["url"], ISSUER);
 }

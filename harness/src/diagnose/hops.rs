@@ -1,0 +1,134 @@
+//! The per-hop report of a `diagnose` run: for each user, what Keycloak
+//! gave, what Dex made of it, what Kubernetes saw, and the first hop where
+//! the groups were lost. Computed from the typed step reports (the step's
+//! verb, user and issuer), never from their labels.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::model::report::{CaseReport, StepReport};
+use crate::model::steps::At;
+
+/// How Dex's start went.
+#[derive(Debug, Clone, Serialize)]
+pub struct DexStarted {
+    pub serving: bool,
+    /// What it printed at start (errors and warnings).
+    pub output: String,
+}
+
+/// What one hop gave a user.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Hop {
+    /// The sign-in ended on a refusal (page text or OAuth error).
+    pub refused: Option<String>,
+    /// The first claim naming groups, and its values.
+    pub groups: Option<(String, Vec<String>)>,
+    /// Dex's `login successful` groups, when it logged the line.
+    pub logged_groups: Option<Vec<String>>,
+    /// The `groups` claim of the ID token the hop issued.
+    pub token_groups: Option<Value>,
+    /// What a command printed (`kubectl auth whoami`).
+    pub output: Option<String>,
+}
+
+/// One user through the chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserHops {
+    pub user: String,
+    pub keycloak: Option<Hop>,
+    pub dex: Option<Hop>,
+    pub kubernetes: Option<Hop>,
+    /// The first hop where the groups were lost, in words.
+    pub lost: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HopReport {
+    pub dex: Option<DexStarted>,
+    pub users: Vec<UserHops>,
+}
+
+pub fn hops(report: &CaseReport) -> HopReport {
+    let dex = report
+        .steps
+        .iter()
+        .find(|s| s.kind == "dex_start")
+        .map(|s| DexStarted {
+            serving: s.error.is_none(),
+            output: s.output.clone().unwrap_or_default(),
+        });
+    let mut users: Vec<String> = Vec::new();
+    for s in &report.steps {
+        if let Some(u) = s.user.as_ref().filter(|_| s.kind == "browser_login")
+            && !users.contains(u)
+        {
+            users.push(u.clone());
+        }
+    }
+    let users = users
+        .into_iter()
+        .map(|user| {
+            let find = |pred: &dyn Fn(&StepReport) -> bool| {
+                report
+                    .steps
+                    .iter()
+                    .find(|s| s.user.as_deref() == Some(user.as_str()) && pred(s))
+            };
+            let login_at =
+                |at: At| find(&|s: &StepReport| s.kind == "browser_login" && s.at == Some(at));
+            let keycloak = login_at(At::Keycloak).map(|s| Hop {
+                refused: s.error.clone(),
+                groups: groups_in(s.userinfo.as_ref()).or(groups_in(s.claims.as_ref())),
+                ..Hop::default()
+            });
+            let dex = login_at(At::Dex).map(|s| Hop {
+                refused: s.error.clone(),
+                logged_groups: s.dex_login.as_ref().map(|l| l.groups.clone()),
+                token_groups: s.claims.as_ref().map(|c| c["groups"].clone()),
+                ..Hop::default()
+            });
+            let kubernetes = find(&|s: &StepReport| s.kind == "kubectl").map(|s| Hop {
+                refused: s.error.clone(),
+                output: s.output.clone(),
+                ..Hop::default()
+            });
+            let lost = lost(keycloak.as_ref(), dex.as_ref());
+            UserHops {
+                user,
+                keycloak,
+                dex,
+                kubernetes,
+                lost,
+            }
+        })
+        .collect();
+    HopReport { dex, users }
+}
+
+/// Where the groups went missing between Keycloak and Dex.
+fn lost(keycloak: Option<&Hop>, dex: Option<&Hop>) -> Option<&'static str> {
+    let (keycloak, dex) = (keycloak?, dex?);
+    match (&keycloak.groups, &dex.logged_groups) {
+        (_, None) if dex.refused.is_some() => Some("the sign-in through Dex failed"),
+        (None, _) if keycloak.refused.is_none() => Some("at Keycloak: it sent no group claim"),
+        (Some(_), Some(g)) if g.is_empty() => Some("between Keycloak and Dex"),
+        _ => None,
+    }
+}
+
+/// The first claim whose name mentions groups, with its values.
+fn groups_in(claims: Option<&Value>) -> Option<(String, Vec<String>)> {
+    let map = claims?.as_object()?;
+    map.iter()
+        .find(|(k, v)| k.contains("group") && v.is_array())
+        .map(|(k, v)| {
+            let groups = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|g| g.as_str().map(String::from))
+                .collect();
+            (k.clone(), groups)
+        })
+}

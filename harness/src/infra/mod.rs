@@ -1,0 +1,10 @@
+//! Plumbing every room uses: supervised processes, the run's CA, an OIDC
+//! client, Dex's log lines, YAML with locations, and the static check of a
+//! Dex config.
+
+pub mod dexcheck;
+pub mod dexlog;
+pub mod oidc;
+pub mod process;
+pub mod tls;
+pub mod yaml;

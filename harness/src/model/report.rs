@@ -1,0 +1,104 @@
+//! What a case did: its steps, what each saw, and the diagnoses it named.
+//! Written as `report.json` and rendered by `report/`.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::evidence::LoginLine;
+use super::steps::At;
+use super::text::truncate;
+
+/// What one case did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub name: String,
+    pub dir: PathBuf,
+    pub findings: Vec<String>,
+    pub steps: Vec<StepReport>,
+    pub diagnoses: Vec<Diagnosis>,
+    /// What the static check predicted before anything ran.
+    pub predictions: Vec<String>,
+    pub seconds: f64,
+}
+
+/// What one step did and saw.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StepReport {
+    /// `<n>: <label>`.
+    pub step: String,
+    /// The verb (`browser_login`), the user it acted for and the issuer it
+    /// talked to, where it has them.
+    pub kind: String,
+    pub user: Option<String>,
+    pub at: Option<At>,
+    pub seconds: f64,
+    /// The error the chain answered, if it refused (OAuth code or page text).
+    pub error: Option<String>,
+    /// Verified ID token claims, volatile fields redacted.
+    pub claims: Option<Value>,
+    /// Verified access token claims (Keycloak steps), volatile fields redacted.
+    pub access_claims: Option<Value>,
+    pub userinfo: Option<Value>,
+    pub dex_login: Option<LoginLine>,
+    pub snapshot: Option<String>,
+    pub page: Option<PageEvidence>,
+    /// What a command printed (kubectl).
+    pub output: Option<String>,
+}
+
+/// What the browser showed when a step ended: kept as evidence.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PageEvidence {
+    pub url: String,
+    pub title: String,
+    pub text: String,
+    pub screenshot: Option<PathBuf>,
+    pub html: Option<PathBuf>,
+}
+
+impl PageEvidence {
+    /// The page as evidence for the diagnosis.
+    pub fn seen(&self) -> super::evidence::Page {
+        super::evidence::Page {
+            url: self.url.clone(),
+            text: self.text.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for PageEvidence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "browser ended on: {}", self.url)?;
+        writeln!(f, "page title: {}", self.title)?;
+        if let Some(s) = &self.screenshot {
+            writeln!(f, "screenshot: {}", s.display())?;
+        }
+        if let Some(h) = &self.html {
+            writeln!(f, "page html: {}", h.display())?;
+        }
+        write!(f, "page text:\n{}", truncate(&self.text, 1500))
+    }
+}
+
+/// A catalogue entry that matched, with the evidence that made it match.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub cause: &'static str,
+    pub fix: &'static str,
+    pub reference: &'static str,
+    pub evidence: String,
+}
+
+impl std::fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "[{}] {}", self.id, self.title)?;
+        writeln!(f, "  evidence: {}", self.evidence)?;
+        writeln!(f, "  cause:    {}", self.cause)?;
+        writeln!(f, "  fix:      {}", self.fix)?;
+        write!(f, "  see:      {}", self.reference)
+    }
+}

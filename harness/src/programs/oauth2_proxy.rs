@@ -1,0 +1,102 @@
+//! oauth2-proxy, started per case from the scenario's `oauth2_proxy.cfg` keys,
+//! environment and extra arguments, exactly as a Deployment or Helm chart
+//! would give them.
+//!
+//! The harness owns only `--http-address` (the case's own address and a free
+//! port) and `SSL_CERT_FILE` (the run's CA, so the Go program trusts Dex's and
+//! Keycloak's certificates as it would trust public ones). Everything else is
+//! the user's configuration as is.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::error::{Error, IoContext, Result};
+use crate::infra::process::{Spec, Supervised};
+use crate::infra::tls::Ca;
+
+const PROGRAM: &str = "oauth2-proxy";
+
+/// Where an oauth2-proxy will listen, decided before configs are rendered.
+#[derive(Debug, Clone)]
+pub struct OAuth2ProxyPlan {
+    pub addr: SocketAddr,
+}
+
+impl OAuth2ProxyPlan {
+    pub fn new() -> Result<OAuth2ProxyPlan> {
+        Ok(OAuth2ProxyPlan {
+            addr: crate::infra::process::fresh_endpoint()?,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn callback(&self) -> String {
+        format!("{}/oauth2/callback", self.url())
+    }
+}
+
+/// The scenario's oauth2-proxy: its cfg file keys, its environment
+/// (`OAUTH2_PROXY_*`) and command-line arguments (`extraArgs`).
+#[derive(Debug, Clone, Default)]
+pub struct OAuth2ProxyConfig {
+    pub config: Value,
+    pub env: Vec<(String, String)>,
+    pub args: Vec<String>,
+}
+
+pub struct OAuth2Proxy {
+    plan: OAuth2ProxyPlan,
+    process: Supervised,
+}
+
+impl OAuth2Proxy {
+    pub async fn start(
+        binary: &Path,
+        ca: &Ca,
+        plan: OAuth2ProxyPlan,
+        given: &OAuth2ProxyConfig,
+        dir: &Path,
+    ) -> Result<OAuth2Proxy> {
+        let path = dir.join("oauth2_proxy.cfg");
+        let text = toml::to_string(&given.config).map_err(|e| {
+            Error::step(
+                "oauth2-proxy config",
+                format!("the cfg keys must be a map of strings, booleans, numbers and lists: {e}"),
+            )
+        })?;
+        std::fs::write(&path, text).context(|| format!("writing {}", path.display()))?;
+        let mut spec = Spec::new(PROGRAM, binary, dir)
+            .arg(format!("--config={}", path.display()))
+            .arg(format!("--http-address={}", plan.addr))
+            .args(&given.args)
+            .env("SSL_CERT_FILE", ca.cert_file().display().to_string());
+        for (k, v) in &given.env {
+            spec = spec.env(k, v);
+        }
+        let mut process = Supervised::spawn(spec)?;
+        let http = reqwest::Client::new();
+        let ping = format!("{}/ping", plan.url());
+        process
+            .wait_ready(Duration::from_secs(30), "/ping answering 200", || {
+                crate::infra::process::answers_ok(&http, &ping)
+            })
+            .await?;
+        Ok(OAuth2Proxy { plan, process })
+    }
+
+    pub fn url(&self) -> String {
+        self.plan.url()
+    }
+}
+
+impl super::Program for OAuth2Proxy {
+    fn log_path(&self) -> &Path {
+        self.process.log_path()
+    }
+}

@@ -1,0 +1,124 @@
+//! What the commands print: one block per case for `run`, the per-hop
+//! report and the diagnoses for `diagnose`.
+
+use std::fmt::Write as _;
+
+use crate::diagnose::hops::{Hop, HopReport};
+use crate::model::report::CaseReport;
+
+/// `PASS <case> (<s>)` and one line per step, prediction, diagnosis and finding.
+pub fn case_passed(report: &CaseReport) -> String {
+    let mut out = format!("PASS {} ({:.1}s)\n", report.name, report.seconds);
+    for step in &report.steps {
+        let what = match (&step.error, &step.dex_login, &step.claims) {
+            (Some(err), _, _) => format!("refused as expected: {err}"),
+            (None, Some(line), _) => format!("dex groups={:?}", line.groups),
+            (None, None, Some(c)) => format!("claims: {c}"),
+            _ => "ok".into(),
+        };
+        let _ = writeln!(out, "     {} ({:.1}s) {}", step.step, step.seconds, what);
+    }
+    for p in &report.predictions {
+        let _ = writeln!(out, "     predicted: {p}");
+    }
+    for d in &report.diagnoses {
+        let _ = writeln!(out, "     diagnosis: [{}] {}", d.id, d.title);
+    }
+    for finding in &report.findings {
+        let _ = writeln!(out, "     finding: {finding}");
+    }
+    out
+}
+
+/// The per-hop report of a `diagnose` run, then its diagnoses.
+pub fn diagnosed(report: &CaseReport, hops: &HopReport) -> String {
+    let mut out = String::new();
+    for p in &report.predictions {
+        let _ = writeln!(out, "static check: {p}");
+    }
+    for note in &report.findings {
+        let _ = writeln!(out, "note: {note}");
+    }
+    match &hops.dex {
+        Some(d) if !d.serving => {
+            let _ = writeln!(
+                out,
+                "\nDex did not start; the sign-in was not tried. It printed:\n{}",
+                indent(&d.output)
+            );
+        }
+        Some(d) if !d.output.is_empty() => {
+            let _ = writeln!(out, "\nDex started, with errors:\n{}", indent(&d.output));
+        }
+        _ => {
+            let _ = writeln!(out, "\nDex started");
+        }
+    }
+    for u in &hops.users {
+        let _ = writeln!(out, "\n{}", u.user);
+        if let Some(k) = &u.keycloak {
+            let _ = writeln!(out, "  hop 1  Keycloak: {}", keycloak_line(k));
+        }
+        if let Some(d) = &u.dex {
+            let _ = writeln!(out, "  hop 2  Dex:      {}", dex_line(d));
+        }
+        match u.kubernetes.as_ref().and_then(|k| k.output.as_deref()) {
+            Some(text) => {
+                let _ = writeln!(
+                    out,
+                    "  hop 3  Kubernetes (kubectl auth whoami with Dex's token):\n{}",
+                    indent(text)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  hop 3  Kubernetes: not checked (no --apiserver given)"
+                );
+            }
+        }
+        let _ = match u.lost {
+            Some(where_) => writeln!(out, "  first hop where something was lost: {where_}"),
+            None => writeln!(out, "  groups arrived at Dex"),
+        };
+    }
+    if report.diagnoses.is_empty() {
+        out.push_str("\nno known misconfiguration matched\n");
+        return out;
+    }
+    out.push_str("\ndiagnosis:\n");
+    for d in &report.diagnoses {
+        let _ = writeln!(out, "{d}");
+    }
+    let _ = writeln!(out, "\nevidence and logs: {}", report.dir.display());
+    out
+}
+
+fn keycloak_line(k: &Hop) -> String {
+    match (&k.refused, &k.groups) {
+        (Some(e), _) => format!("sign-in ended on: {e}"),
+        (None, Some((claim, g))) => format!("{claim}={g:?} (userinfo/ID token)"),
+        (None, None) => "signed in; no group claim in userinfo or ID token".into(),
+    }
+}
+
+fn dex_line(d: &Hop) -> String {
+    match (&d.refused, &d.logged_groups) {
+        (Some(e), _) => format!("sign-in ended on: {e}"),
+        (None, Some(g)) => format!(
+            "login successful, groups={g:?}; ID token groups={}",
+            d.token_groups
+                .as_ref()
+                .map(|g| g.to_string())
+                .unwrap_or_default()
+        ),
+        (None, None) => "no `login successful` line".into(),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("         {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

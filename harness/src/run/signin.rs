@@ -1,0 +1,213 @@
+//! The browser's part of a sign-in: drives whatever login pages come (Dex's
+//! connector choice and password form, Keycloak's login, update-password,
+//! device-code and grant pages, Dex's approval, oauth2-proxy's sign-in
+//! button) until the goal is met or a page stops it.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::programs::browser::Browser;
+
+/// Where a browser sign-in ended.
+#[derive(Debug, Clone)]
+pub enum SignInEnd {
+    /// The expected redirect target (the app's callback), at this URL.
+    Reached(String),
+    /// A page it could not go past (an error page, or a form shown again).
+    Stopped { url: String, reason: String },
+}
+
+/// Error elements of Keycloak's and Dex's login forms.
+const ERRORS: &str = "#login-error, #input-error, #input-error-username, .kc-feedback-text";
+
+/// oauth2-proxy's "Sign in with <provider>" button (its sign-in page).
+const PROXY_SIGN_IN: &str = "form[action$='/oauth2/start'] button[type='submit']";
+
+/// The message oauth2-proxy's sign-in page shows after a failed attempt.
+const PROXY_SIGN_IN_MESSAGE: &str = ".alert, .notification, .message";
+
+/// Dex's "Grant Access" button (its approval page).
+const APPROVE: &str = "form:has(input[name='approval'][value='approve']) button[type='submit']";
+
+/// Drives the login pages until the browser reaches `done` (a URL prefix):
+/// Dex's connector choice, Keycloak's and Dex's login forms, Dex's approval.
+pub async fn sign_in(
+    browser: &Browser,
+    start: &str,
+    done: &str,
+    user: &str,
+    password: &str,
+    connector: Option<&str>,
+) -> Result<SignInEnd> {
+    sign_in_until(browser, start, Goal::Url(done), user, password, connector).await
+}
+
+/// Where a sign-in is done.
+#[derive(Debug, Clone, Copy)]
+pub enum Goal<'a> {
+    /// The browser is at a URL starting with this (a redirect URI).
+    Url(&'a str),
+    /// The page has this element (the application behind a proxy, whose
+    /// address is also where the proxy's sign-in page is shown).
+    Element(&'a str),
+    /// The page shows this text (Keycloak's "Device Login Successful").
+    Text(&'a str),
+}
+
+/// What a sign-in may be asked for besides the user's password.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prompts<'a> {
+    /// Keycloak's "Update password" page (a temporary password): the new one.
+    pub new_password: Option<&'a str>,
+    /// Keycloak's device page asking for the code the device shows.
+    pub user_code: Option<&'a str>,
+}
+
+/// Keycloak's "Update password" form (required action UPDATE_PASSWORD).
+const UPDATE_PASSWORD: &str = "#kc-passwd-update-form";
+
+/// Keycloak's device verification form (`verification_uri` without the code).
+const DEVICE_USER_CODE: &str = "input[name='device_user_code']";
+
+/// Keycloak's "Do you grant these access privileges?" Yes button.
+const KEYCLOAK_GRANT: &str = "input[name='accept'], button[name='accept']";
+
+/// `sign_in`, done when `goal` is met.
+pub async fn sign_in_until(
+    browser: &Browser,
+    start: &str,
+    goal: Goal<'_>,
+    user: &str,
+    password: &str,
+    connector: Option<&str>,
+) -> Result<SignInEnd> {
+    sign_in_prompted(
+        browser,
+        start,
+        goal,
+        user,
+        password,
+        connector,
+        Prompts::default(),
+    )
+    .await
+}
+
+/// `sign_in_until`, also answering Keycloak's update-password page, device
+/// code page and grant page (the device flow's "Do you grant ...?").
+pub async fn sign_in_prompted(
+    browser: &Browser,
+    start: &str,
+    goal: Goal<'_>,
+    user: &str,
+    password: &str,
+    connector: Option<&str>,
+    prompts: Prompts<'_>,
+) -> Result<SignInEnd> {
+    browser.goto(start).await?;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut actions = 0;
+    let mut password_updates = 0;
+    loop {
+        let url = browser.url().await;
+        let reached = match goal {
+            Goal::Url(done) => url.starts_with(done),
+            Goal::Element(css) => browser.find(css).await.is_some(),
+            Goal::Text(text) => browser.text().await.contains(text),
+        };
+        if reached {
+            return Ok(SignInEnd::Reached(url));
+        }
+        let stopped = |reason: &str| {
+            Ok(SignInEnd::Stopped {
+                url: url.clone(),
+                reason: reason.into(),
+            })
+        };
+        if Instant::now() > deadline || actions > 12 {
+            return stopped("the sign-in went round in circles");
+        }
+        let acted = if browser.find("#kc-form-login").await.is_some() {
+            if actions > 0 && browser.find(ERRORS).await.is_some() {
+                return stopped("Keycloak showed its login form again, with an error");
+            }
+            browser.fill("#username", user).await?;
+            browser.fill("#password", password).await?;
+            browser.click("#kc-login").await?;
+            true
+        } else if let Some(link) = match connector {
+            Some(c) => {
+                browser
+                    .find(&format!("a[href*='/auth/{c}?'], a[href$='/auth/{c}']"))
+                    .await
+            }
+            None => None,
+        } {
+            link.click()
+                .await
+                .map_err(|e| Error::step("sign-in", format!("connector link: {e}")))?;
+            true
+        } else if browser.find("input#login").await.is_some()
+            && browser.find("#submit-login").await.is_some()
+        {
+            if actions > 0 && browser.find("#login-error").await.is_some() {
+                return stopped("Dex showed its password form again, with an error");
+            }
+            browser.fill("input#login", user).await?;
+            browser.fill("input#password", password).await?;
+            browser.click("#submit-login").await?;
+            true
+        } else if browser.find(APPROVE).await.is_some() {
+            browser.click(APPROVE).await?;
+            true
+        } else if browser.find(PROXY_SIGN_IN).await.is_some() {
+            if actions > 0 && browser.find(PROXY_SIGN_IN_MESSAGE).await.is_some() {
+                return stopped("oauth2-proxy showed its sign-in page again, with a message");
+            }
+            browser.click(PROXY_SIGN_IN).await?;
+            true
+        } else if browser.find(UPDATE_PASSWORD).await.is_some() {
+            let Some(new) = prompts.new_password else {
+                return stopped(
+                    "Keycloak asks for a new password (a temporary password) and the step gives no `new_password`",
+                );
+            };
+            if password_updates > 0 {
+                return stopped("Keycloak showed its update-password form again");
+            }
+            password_updates += 1;
+            browser.fill("input[name='password-new']", new).await?;
+            browser.fill("input[name='password-confirm']", new).await?;
+            browser
+                .click(&format!("{UPDATE_PASSWORD} [type='submit']"))
+                .await?;
+            true
+        } else if browser.find(DEVICE_USER_CODE).await.is_some() {
+            let Some(code) = prompts.user_code else {
+                return stopped("Keycloak asks for the device's user code and the step has none");
+            };
+            if actions > 0 && browser.find(ERRORS).await.is_some() {
+                return stopped("Keycloak showed its device code form again, with an error");
+            }
+            browser.fill(DEVICE_USER_CODE, code).await?;
+            browser
+                .click("form:has(input[name='device_user_code']) [type='submit']")
+                .await?;
+            true
+        } else if browser.find(KEYCLOAK_GRANT).await.is_some() {
+            browser.click(KEYCLOAK_GRANT).await?;
+            true
+        } else {
+            false
+        };
+        if acted {
+            actions += 1;
+            // A form shown again with an error keeps its URL: stop waiting then too.
+            browser
+                .wait_navigation_or(&url, ERRORS, Duration::from_secs(20))
+                .await;
+        } else if !browser.wait_navigation(&url, Duration::from_secs(3)).await {
+            return stopped("no login form, connector link or approval button");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The Kubernetes steps: the real kubectl (kubelogin's are in `kubelogin`),
+//! and `can_i` matrices asked of the real apiserver two ways.
+
+use super::Perform;
+use super::kubelogin::kubectl_as_exec_user;
+use super::tokens::{UNAUTHENTICATED, note_refused};
+use crate::emulated::ImpersonationProxy;
+use crate::error::{Error, Result};
+use crate::model::evidence::Impersonated;
+use crate::model::report::StepReport;
+use crate::model::steps::{CanI, Kubectl, ProxyCanI};
+use crate::run::cx::StepCx;
+use crate::run::verify::{verify_error, verify_no_error, verify_text};
+
+impl Perform for Kubectl {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let (success, text) = match cx.exec_users.get(&self.identity).cloned() {
+            Some(entry) => kubectl_as_exec_user(cx, self, &entry).await?,
+            None if self.sign_in.is_some() => {
+                return Err(Error::step(
+                    "kubectl",
+                    format!(
+                        "`sign_in` is for a user entry made by `set_credentials`; `{}` is not one",
+                        self.identity
+                    ),
+                ));
+            }
+            None => kubectl_with_kubeconfig(cx, self).await?,
+        };
+        if let Some(wanted) = self.success
+            && success != wanted
+        {
+            return Err(Error::step(
+                "kubectl",
+                format!(
+                    "expected kubectl to {}, it {}:\n{text}",
+                    if wanted { "succeed" } else { "fail" },
+                    if success { "succeeded" } else { "failed" }
+                ),
+            ));
+        }
+        verify_text("kubectl's output", &self.output, &text)?;
+        Ok(StepReport {
+            error: (!success).then(|| text.lines().next().unwrap_or_default().to_string()),
+            output: Some(text),
+            ..Default::default()
+        })
+    }
+}
+
+/// kubectl as `admin` (client certificate) or with a user's token as a
+/// static `token:` in a kubeconfig.
+async fn kubectl_with_kubeconfig(cx: &mut StepCx<'_>, s: &Kubectl) -> Result<(bool, String)> {
+    let api = cx.apiserver()?;
+    let kubeconfig = if s.identity == "admin" {
+        api.admin_kubeconfig().to_path_buf()
+    } else {
+        let token = cx.tokens.get(&s.identity).ok_or_else(|| {
+            Error::step(
+                "kubectl",
+                format!(
+                    "no token for `{}`: sign in with an earlier step",
+                    s.identity
+                ),
+            )
+        })?;
+        api.token_kubeconfig(&safe_name(&s.identity), token)?
+    };
+    let out = api.kubectl(&kubeconfig, &s.args).await?;
+    let text = format!("{}{}", out.stdout, out.stderr);
+    if !out.success
+        && text.contains(UNAUTHENTICATED)
+        && let Some(token) = cx.tokens.get(&s.identity).cloned()
+    {
+        let source = format!("{}'s ID token as a kubeconfig `token:`", s.identity);
+        note_refused(cx, source, &token, &text, false).await;
+    }
+    Ok((out.success, text))
+}
+
+/// Each row through impersonation (as `kubectl auth can-i --as --as-group`
+/// does) and, when the user has a token, as the user; both must give the
+/// expected answer, and a disagreement is reported as an identity problem.
+impl Perform for CanI {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let api = cx.apiserver()?;
+        let mut problems = Vec::new();
+        let mut table = Vec::new();
+        for (user, groups, action, expected) in &self.rows {
+            let mut args = vec!["auth".to_string(), "can-i".into()];
+            args.extend(action.split_whitespace().map(String::from));
+            let mut impersonated = args.clone();
+            impersonated.push(format!("--as={user}"));
+            impersonated.extend(groups.iter().map(|g| format!("--as-group={g}")));
+            let via_impersonation = answer(
+                &api.kubectl(api.admin_kubeconfig(), &impersonated)
+                    .await?
+                    .stdout,
+            );
+            // Only an apiserver that trusts an OIDC issuer can take the user's token.
+            let trusts_oidc = cx
+                .scenario
+                .apiserver
+                .as_ref()
+                .is_some_and(|a| !a.oidc_flags.is_empty() || a.authentication_config.is_some());
+            let via_token = match cx.tokens.get(user).filter(|_| trusts_oidc) {
+                Some(token) => {
+                    let kubeconfig = api.token_kubeconfig(&safe_name(user), token)?;
+                    Some(answer(&api.kubectl(&kubeconfig, &args).await?.stdout))
+                }
+                None => None,
+            };
+            table.push(format!(
+                "{user} {groups:?} {action}: impersonated={via_impersonation} token={} expected={expected}",
+                via_token.as_deref().unwrap_or("-")
+            ));
+            if via_impersonation != *expected {
+                problems.push(format!("{user} {groups:?} can-i {action}: expected {expected}, impersonation gave {via_impersonation}"));
+            }
+            if let Some(t) = &via_token
+                && *t != via_impersonation
+            {
+                problems.push(format!(
+                    "identity problem: {user} can-i {action} is `{t}` with the user's own token but `{via_impersonation}` when impersonated as {user} {groups:?}: the token's username or groups are not what the matrix assumes"
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::step(
+                "can-i",
+                format!("{}\n\nmatrix:\n{}", problems.join("\n"), table.join("\n")),
+            ));
+        }
+        Ok(StepReport::default())
+    }
+}
+
+/// Rows through the emulated PaletteAI impersonation proxy: the user's
+/// verified Dex claims are mapped as the guide documents, and the real
+/// apiserver is asked with those `--as`/`--as-group`.
+impl Perform for ProxyCanI {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let config = cx
+            .scenario
+            .impersonation_proxy
+            .clone()
+            .ok_or_else(|| Error::step("proxy", "the scenario has no impersonation_proxy"))?;
+        let proxy: ImpersonationProxy = serde_json::from_value(config)
+            .map_err(|e| Error::step("proxy", format!("impersonation_proxy: {e}")))?;
+        if let Err(refusal) = proxy.validate() {
+            cx.evidence.impersonation_refusal = Some(refusal.clone());
+            verify_error(&self.expect.error, &refusal, &refusal)?;
+            return Ok(StepReport {
+                error: Some(refusal),
+                ..Default::default()
+            });
+        }
+        verify_no_error(&self.expect.error, "the proxy accepted its configuration")?;
+        let api = cx.apiserver()?;
+        let mut problems = Vec::new();
+        let mut table = Vec::new();
+        let mut mapped = Vec::new();
+        for (user, action, expected) in &self.rows {
+            let claims = cx.claims.get(user).ok_or_else(|| {
+                Error::step(
+                    "proxy",
+                    format!("`{user}` has not signed in in an earlier step"),
+                )
+            })?;
+            let local = cx
+                .evidence
+                .dex_logins
+                .iter()
+                .any(|l| l.email == *user && l.connector_id == "local");
+            let who = proxy.map(claims, local);
+            mapped.push(Impersonated {
+                user: user.clone(),
+                dex_groups: claims["groups"].clone(),
+                as_user: who.user.clone(),
+                as_groups: who.groups.clone(),
+            });
+            let mut args = vec!["auth".to_string(), "can-i".into()];
+            args.extend(action.split_whitespace().map(String::from));
+            args.push(format!("--as={}", who.user));
+            args.extend(who.groups.iter().map(|g| format!("--as-group={g}")));
+            let got = answer(&api.kubectl(api.admin_kubeconfig(), &args).await?.stdout);
+            table.push(format!(
+                "{user} (Dex groups {}) -> [emulated] --as={} --as-group={:?}: can-i {action} = {got} (expected {expected})",
+                claims["groups"], who.user, who.groups
+            ));
+            if got != *expected {
+                problems.push(format!(
+                    "{user} can-i {action}: expected {expected}, got {got}"
+                ));
+            }
+        }
+        cx.evidence.impersonated.extend(mapped);
+        if !problems.is_empty() {
+            return Err(Error::step(
+                "proxy can-i",
+                format!("{}\n\nmatrix:\n{}", problems.join("\n"), table.join("\n")),
+            ));
+        }
+        Ok(StepReport::default())
+    }
+}
+
+fn answer(stdout: &str) -> String {
+    stdout.lines().next().unwrap_or_default().trim().to_string()
+}
+
+pub(super) fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter().find_map(|a| {
+        a.strip_prefix(name)
+            .and_then(|v| v.strip_prefix('='))
+            .map(String::from)
+    })
+}
+
+pub(super) fn safe_name(user: &str) -> String {
+    user.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}

@@ -1,0 +1,383 @@
+//! kubelogin, the real one, the two ways guide 003 uses it: run by hand
+//! (`kubectl oidc-login get-token`, the `kubelogin` step), and as kubectl's
+//! exec credential plugin from the user entry `kubectl config set-credentials`
+//! writes (the `set_credentials` step, then `kubectl` `as:` that entry, on a
+//! terminal as in a user's shell). Either way kubelogin opens its browser
+//! through `--browser-command`, a hook that writes the URL down, and the
+//! harness's Chromium signs in there while kubelogin, and kubectl above it,
+//! wait.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncReadExt;
+
+use super::Perform;
+use super::kube::{flag, safe_name};
+use super::tokens::{UNAUTHENTICATED, cached_id_token, note_refused};
+use crate::error::{Error, IoContext, Result};
+use crate::infra::oidc::Provider;
+use crate::model::report::StepReport;
+use crate::model::steps::{Kubectl, Kubelogin, SetCredentials, SignInAs};
+use crate::run::cx::StepCx;
+use crate::run::signin::{SignInEnd, sign_in};
+use crate::run::verify::{redact, verify_subset};
+
+/// How long a command may run before kubelogin opens its browser or it ends.
+const UNTIL_BROWSER: Duration = Duration::from_secs(60);
+
+/// How long kubelogin may take to hand out its token after the sign-in.
+const AFTER_SIGN_IN: Duration = Duration::from_secs(60);
+
+/// kubelogin's `--browser-command`. kubelogin runs it as `exec(command, url)`,
+/// without a shell: a script that writes the URL to a file.
+#[derive(Debug, Clone)]
+pub(super) struct BrowserHook {
+    script: PathBuf,
+    url_file: PathBuf,
+}
+
+impl BrowserHook {
+    pub(super) fn create(dir: &Path, name: &str) -> Result<BrowserHook> {
+        let url_file = dir.join(format!("{name}-browser-url"));
+        let script = dir.join(format!("{name}-browser.sh"));
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", url_file.display()),
+        )
+        .context(|| format!("writing {}", script.display()))?;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+            .context(|| script.display().to_string())?;
+        let hook = BrowserHook { script, url_file };
+        hook.take_url();
+        Ok(hook)
+    }
+
+    /// What the harness adds to kubelogin's own flags: the run's CA (the
+    /// guide's Dex has a public certificate), a free port for its redirect
+    /// listener (the guide's is 8000), and this hook.
+    pub(super) fn kubelogin_flags(&self, ca: &Path, port: u16) -> Vec<String> {
+        vec![
+            format!("--certificate-authority={}", ca.display()),
+            format!("--listen-address=127.0.0.1:{port}"),
+            format!("--browser-command={}", self.script.display()),
+        ]
+    }
+
+    /// The URL kubelogin opened, once (the file is removed).
+    fn take_url(&self) -> Option<String> {
+        let url = std::fs::read_to_string(&self.url_file).ok()?;
+        if url.is_empty() {
+            return None;
+        }
+        let _ = std::fs::remove_file(&self.url_file);
+        Some(url)
+    }
+}
+
+/// A user entry `set_credentials` made.
+#[derive(Debug, Clone)]
+pub(crate) struct ExecUser {
+    hook: BrowserHook,
+    /// kubelogin's `--token-cache-dir` (its default under HOME when not given).
+    pub(super) cache_dir: PathBuf,
+}
+
+/// How a command that may open kubelogin's browser ended.
+pub(super) struct Driven {
+    pub(super) output: Output,
+    /// The user the harness signed in as, when kubelogin opened its browser.
+    pub(super) signed_in: Option<String>,
+}
+
+impl Driven {
+    fn text(&self) -> String {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&self.output.stdout),
+            String::from_utf8_lossy(&self.output.stderr)
+        )
+    }
+}
+
+/// `kubectl oidc-login get-token` with the guide's flags; the browser
+/// must open, and the token's claims are checked against Dex's keys.
+impl Perform for Kubelogin {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let hook = BrowserHook::create(&cx.dir, "kubelogin")?;
+        let mut args = vec!["get-token".to_string()];
+        args.extend(self.args.iter().cloned());
+        args.push(format!(
+            "--token-cache-dir={}",
+            cx.dir.join("kube-cache").display()
+        ));
+        args.extend(hook.kubelogin_flags(cx.run.ca.cert_file(), cx.kubelogin_port));
+        args.push("--authentication-timeout-sec=120".into());
+        let child = tokio::process::Command::new(&cx.run.programs.kubelogin)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .context(|| "starting kubelogin".into())?;
+        let who = SignInAs {
+            user: self.user.clone(),
+            password: self.password.clone(),
+            connector: self.connector.clone(),
+        };
+        let driven = drive_kubelogin(cx, "kubelogin", child, &hook, Some(&who)).await?;
+        let log = cx.dir.join("kubelogin.log");
+        std::fs::write(&log, &driven.output.stderr).context(|| log.display().to_string())?;
+        if !driven.output.status.success() {
+            return Err(Error::step(
+                "kubelogin",
+                format!("exited {}:\n{}", driven.output.status, driven.text()),
+            ));
+        }
+        let credential: serde_json::Value = serde_json::from_slice(&driven.output.stdout)
+            .map_err(|e| Error::step("kubelogin", format!("not an ExecCredential: {e}")))?;
+        let token = credential["status"]["token"]
+            .as_str()
+            .ok_or_else(|| Error::step("kubelogin", format!("no status.token in {credential}")))?
+            .to_string();
+        let client_id = flag(&self.args, "--oidc-client-id").unwrap_or_default();
+        let issuer = flag(&self.args, "--oidc-issuer-url").unwrap_or_default();
+        let http = cx.run.ca.http_client()?;
+        let provider = Provider::discover(&http, "dex", &issuer).await?;
+        let claims = provider.verify(&http, "dex", &token, &client_id).await?;
+        verify_subset(
+            "kubelogin token claims",
+            &self.expect.claims,
+            &Some(claims.clone()),
+        )?;
+        if let Some(wanted) = self.expect.lifetime_seconds {
+            let lifetime =
+                claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
+            if lifetime != wanted {
+                return Err(Error::step(
+                    "kubelogin",
+                    format!("the ID token lives {lifetime}s, expected {wanted}s"),
+                ));
+            }
+        }
+        cx.tokens.insert(self.user.clone(), token);
+        Ok(StepReport {
+            claims: Some(redact(claims)),
+            ..Default::default()
+        })
+    }
+}
+
+/// The guide's `kubectl config set-credentials`, by the real kubectl, on
+/// the cluster's kubeconfig.
+impl Perform for SetCredentials {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let hook = BrowserHook::create(&cx.dir, &format!("exec-{}", safe_name(&self.name)))?;
+        let added: Vec<String> = hook
+            .kubelogin_flags(cx.run.ca.cert_file(), cx.kubelogin_port)
+            .into_iter()
+            .map(|f| format!("--exec-arg={f}"))
+            .collect();
+        let mut args = vec![
+            "config".to_string(),
+            "set-credentials".into(),
+            self.name.clone(),
+        ];
+        args.extend(self.args.iter().cloned());
+        args.extend(added.iter().cloned());
+        let api = cx.apiserver()?;
+        let out = api.kubectl(api.admin_kubeconfig(), &args).await?;
+        let text = format!("{}{}", out.stdout, out.stderr);
+        if !out.success {
+            return Err(Error::step("kubectl config set-credentials", text));
+        }
+        let cache_dir = self
+            .args
+            .iter()
+            .find_map(|a| a.strip_prefix("--exec-arg=--token-cache-dir="))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| cx.dir.join(".kube/cache/oidc-login"));
+        cx.exec_users
+            .insert(self.name.clone(), ExecUser { hook, cache_dir });
+        Ok(StepReport {
+            output: Some(format!("{text}the harness added: {}", added.join(" "))),
+            ..Default::default()
+        })
+    }
+}
+
+/// kubectl `--user=<entry>`: kubectl runs kubelogin, which answers from
+/// its token cache or opens its browser. kubectl runs on a terminal, as
+/// in a user's shell: with `--exec-interactive-mode=Always` it refuses to
+/// run the plugin otherwise.
+pub(super) async fn kubectl_as_exec_user(
+    cx: &mut StepCx<'_>,
+    s: &Kubectl,
+    entry: &ExecUser,
+) -> Result<(bool, String)> {
+    let api = cx.apiserver()?;
+    let mut args = vec![format!("--user={}", s.identity)];
+    args.extend(s.args.iter().cloned());
+    let terminal = nix::pty::openpty(None, None)
+        .map_err(|e| Error::step("kubectl", format!("no pseudo-terminal: {e}")))?;
+    let child = api
+        .kubectl_command(api.admin_kubeconfig(), &args)
+        .stdin(Stdio::from(terminal.slave))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .context(|| "starting kubectl".into())?;
+    let driven = drive_kubelogin(cx, "kubectl", child, &entry.hook, s.sign_in.as_ref()).await;
+    drop(terminal.master);
+    let driven = driven?;
+    let mut text = driven.text();
+    if !driven.output.status.success() && text.contains(UNAUTHENTICATED) {
+        let cached = cached_id_token(&entry.cache_dir);
+        if let Some((file, token)) = cached {
+            let source = format!("kubelogin's token cache ({})", file.display());
+            let from_cache = driven.signed_in.is_none();
+            note_refused(cx, source, &token, &text, from_cache).await;
+        }
+    }
+    text.push_str(&match &driven.signed_in {
+        Some(user) => format!("[harness] kubelogin opened its browser; signed in as {user}"),
+        None => "[harness] kubelogin answered from its token cache".to_string(),
+    });
+    Ok((driven.output.status.success(), text))
+}
+
+/// Waits for `child` (the leader of its own process group) to end. When
+/// kubelogin calls the hook, signs in at its URL as `who`; a browser
+/// nobody is to sign in at is an error, as is one that never opens when
+/// `who` is given. On an error the whole group (kubectl and the kubelogin
+/// it runs) is killed.
+async fn drive_kubelogin(
+    cx: &mut StepCx<'_>,
+    program: &str,
+    child: tokio::process::Child,
+    hook: &BrowserHook,
+    who: Option<&SignInAs>,
+) -> Result<Driven> {
+    let group = child.id().map(|id| nix::unistd::Pid::from_raw(id as i32));
+    let driven = drive(cx, program, child, hook, who).await;
+    if driven.is_err()
+        && let Some(group) = group
+    {
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+    }
+    driven
+}
+
+async fn drive(
+    cx: &mut StepCx<'_>,
+    program: &str,
+    mut child: tokio::process::Child,
+    hook: &BrowserHook,
+    who: Option<&SignInAs>,
+) -> Result<Driven> {
+    let stdout = tokio::spawn(read_all(child.stdout.take()));
+    let stderr = tokio::spawn(read_all(child.stderr.take()));
+    let deadline = Instant::now() + UNTIL_BROWSER;
+    let url = loop {
+        if let Some(url) = hook.take_url() {
+            break Some(url);
+        }
+        if child
+            .try_wait()
+            .context(|| format!("waiting for {program}"))?
+            .is_some()
+        {
+            break None;
+        }
+        if Instant::now() > deadline {
+            return Err(Error::step(
+                program,
+                format!(
+                    "neither ended nor opened kubelogin's browser in {}s",
+                    UNTIL_BROWSER.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let signed_in = match (url, who) {
+        (Some(url), Some(who)) => {
+            sign_in_for_kubelogin(cx, who, &url).await?;
+            Some(who.user.clone())
+        }
+        (Some(url), None) => {
+            return Err(Error::step(
+                program,
+                format!(
+                    "kubelogin opened its browser at {url}, but the step has no `sign_in`: it had no usable token in its cache"
+                ),
+            ));
+        }
+        (None, _) => None,
+    };
+    let status = tokio::time::timeout(AFTER_SIGN_IN, child.wait())
+        .await
+        .map_err(|_| {
+            Error::step(
+                program,
+                format!(
+                    "still running {}s after the sign-in",
+                    AFTER_SIGN_IN.as_secs()
+                ),
+            )
+        })?
+        .context(|| format!("waiting for {program}"))?;
+    let output = Output {
+        status,
+        stdout: stdout.await.unwrap_or_default(),
+        stderr: stderr.await.unwrap_or_default(),
+    };
+    let driven = Driven { output, signed_in };
+    if let (Some(who), None) = (who, &driven.signed_in) {
+        return Err(Error::step(
+            program,
+            format!(
+                "expected kubelogin to open its browser for {} to sign in, but {program} ended ({}) without it:\n{}",
+                who.user,
+                driven.output.status,
+                driven.text()
+            ),
+        ));
+    }
+    Ok(driven)
+}
+
+async fn sign_in_for_kubelogin(cx: &mut StepCx<'_>, who: &SignInAs, url: &str) -> Result<()> {
+    let password = cx.password_of(&who.user, &who.password)?;
+    let done = format!("http://localhost:{}", cx.kubelogin_port);
+    let browser = cx.fresh_browser().await?;
+    if let SignInEnd::Stopped { url, reason } = sign_in(
+        browser,
+        url,
+        &done,
+        &who.user,
+        &password,
+        who.connector.as_deref(),
+    )
+    .await?
+    {
+        return Err(Error::step(
+            "kubelogin sign-in",
+            format!("{reason} at {url}"),
+        ));
+    }
+    Ok(())
+}
+
+async fn read_all<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes).await;
+    }
+    bytes
+}
