@@ -11,7 +11,10 @@ use serde_json::Value;
 /// of white space read as one space), `{exact: "..."}` (the whole text,
 /// trimmed), `{absent: "..."}` (nowhere in the text).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a text to contain, or one of `{line: ...}`, `{exact: ...}`, `{absent: ...}`"
+)]
 pub enum Text {
     Contains(String),
     Rule(TextRule),

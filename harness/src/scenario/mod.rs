@@ -243,12 +243,19 @@ impl ScenarioFile {
         }
     }
 
-    /// An input error at the key `path` of this file (`variants[2].diagnosis`),
-    /// or at the nearest enclosing key it has.
+    /// An input error at `path` of this file (`variants[2].diagnosis`, or a
+    /// list item such as `steps[1]`, found by its first key), or at the
+    /// nearest enclosing key it has.
     pub(crate) fn error_at(&self, path: &str, message: String) -> Error {
         let mut probe = path.to_string();
         loop {
-            if let Some(k) = self.keys.iter().find(|k| k.path == probe) {
+            let inside = |k: &&yaml::KeyLocation| {
+                k.path == probe
+                    || k.path
+                        .strip_prefix(probe.as_str())
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            };
+            if let Some(k) = self.keys.iter().find(inside) {
                 return Error::input(&self.path, k.line, k.column, message);
             }
             match probe.rfind(['.', '[']) {

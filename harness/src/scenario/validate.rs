@@ -67,10 +67,16 @@ fn check_case(f: &ScenarioFile, case: &Case) -> Result<()> {
                 ),
             ));
         }
-        if let Some(misfit) = data.misfits().into_iter().next() {
+        let misfits = data.misfits();
+        if !misfits.is_empty() {
             return Err(f.error_at(
                 &at,
-                format!("case `{}`: step `{}`: {misfit}", case.name, data.label()),
+                format!(
+                    "case `{}`: step `{}`: {}",
+                    case.name,
+                    data.label(),
+                    misfits.join("; ")
+                ),
             ));
         }
     }

@@ -4,4 +4,5 @@
 mod bad_input;
 mod diagnose;
 mod kind;
+mod scenario_files;
 mod supervision;
