@@ -9,6 +9,9 @@
 
 use serde_json::Value;
 
+use crate::infra::yaml::KeyLocation;
+use crate::model::realm::Realm;
+
 /// Keys of the pinned Dex, per section. `*` stands for any key.
 const TOP: &[&str] = &[
     "issuer",
@@ -122,24 +125,29 @@ pub struct UnknownKey {
     pub expected: Vec<&'static str>,
 }
 
-impl std::fmt::Display for UnknownKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl UnknownKey {
+    /// What is wrong, without where.
+    pub fn message(&self) -> String {
         let suggestion = closest(&self.key, &self.expected)
             .map(|s| format!(" (did you mean `{s}`?)"))
             .unwrap_or_default();
-        write!(
-            f,
-            "{}:{}: unknown Dex config key `{}`{suggestion}; Dex ignores it silently. Expected one of: {}",
-            self.line,
-            self.column,
+        format!(
+            "unknown Dex config key `{}`{suggestion}; Dex ignores it silently. Expected one of: {}",
             self.path,
             self.expected.join(", ")
         )
     }
 }
 
-/// Every unknown key in `config`, located in `source` (the file's text).
-pub fn unknown_keys(config: &Value, source: &str) -> Vec<UnknownKey> {
+impl std::fmt::Display for UnknownKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.line, self.column, self.message())
+    }
+}
+
+/// Every unknown key in `config`. `locate` gives the line and column of a config path (`connectors[0].config.x`)
+/// in the file it came from, (0, 0) when it is not there.
+pub fn unknown_keys(config: &Value, locate: impl Fn(&str) -> (usize, usize)) -> Vec<UnknownKey> {
     let mut found = Vec::new();
     let mut check = |v: &Value, path: &str, allowed: &'static [&'static str]| {
         let Some(map) = v.as_object() else { return };
@@ -192,7 +200,7 @@ pub fn unknown_keys(config: &Value, source: &str) -> Vec<UnknownKey> {
     found
         .into_iter()
         .map(|(path, key, expected)| {
-            let (line, column) = locate(source, &key);
+            let (line, column) = locate(&path);
             UnknownKey {
                 path,
                 key,
@@ -228,14 +236,12 @@ pub fn predictions(config: &Value, realm: Option<&Value>) -> Vec<String> {
                 c["id"].as_str().unwrap_or("?")
             ));
         }
-        let client = conf["clientID"].as_str().and_then(|id| {
-            realm?["clients"]
-                .as_array()?
-                .iter()
-                .find(|cl| cl["clientId"] == id)
-        });
+        let client = conf["clientID"]
+            .as_str()
+            .and_then(|id| Realm(realm?).client(id));
         if let Some(client) = client {
-            let uris: Vec<&str> = client["redirectUris"]
+            let uris: Vec<&str> = client
+                .redirect_uris()
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -249,7 +255,7 @@ pub fn predictions(config: &Value, realm: Option<&Value>) -> Vec<String> {
                 out.push(format!(
                     "connector `{}`: redirectURI `{redirect}` is not among client `{}`'s Valid Redirect URIs {uris:?}: Keycloak will answer \"Invalid parameter: redirect_uri\" (redirect-uri-mismatch)",
                     c["id"].as_str().unwrap_or("?"),
-                    client["clientId"].as_str().unwrap_or("?")
+                    client.id()
                 ));
             }
         }
@@ -257,21 +263,14 @@ pub fn predictions(config: &Value, realm: Option<&Value>) -> Vec<String> {
     out
 }
 
-/// Line and column (1-based) of the first `key:` in `source`, or (0, 0).
-fn locate(source: &str, key: &str) -> (usize, usize) {
-    for (n, line) in source.lines().enumerate() {
-        let trimmed = line.trim_start().trim_start_matches("- ");
-        let bare = trimmed.trim_start_matches('"');
-        if bare.starts_with(key)
-            && bare[key.len()..]
-                .trim_start_matches('"')
-                .trim_start()
-                .starts_with(':')
-        {
-            return (n + 1, line.len() - trimmed.len() + 1);
-        }
-    }
-    (0, 0)
+/// Where the config path `path` is in a file whose Dex config sits under
+/// `prefix` (`dex.config.` in a scenario, nothing in a user's dex.yaml).
+pub fn position(keys: &[KeyLocation], prefix: &str, path: &str) -> (usize, usize) {
+    let full = format!("{prefix}{path}");
+    keys.iter()
+        .find(|k| k.path == full)
+        .map(|k| (k.line, k.column))
+        .unwrap_or((0, 0))
 }
 
 /// The allowed key closest to a misspelling, if close enough.
@@ -308,7 +307,8 @@ mod tests {
     #[track_caller]
     fn check(yaml: &str, expected: &[&str]) {
         let config: Value = crate::infra::yaml::from_str(yaml).unwrap();
-        let got: Vec<String> = unknown_keys(&config, yaml)
+        let keys = crate::infra::yaml::key_locations(yaml).unwrap();
+        let got: Vec<String> = unknown_keys(&config, |p| position(&keys, "", p))
             .iter()
             .map(|u| u.to_string())
             .collect();
@@ -334,6 +334,17 @@ mod tests {
         check(
             "connectors:\n  - type: oidc\n    id: keycloak\n    config:\n      insecure: false\n",
             &["5:7: unknown Dex config key `connectors[0].config.insecure`"],
+        );
+    }
+
+    #[test]
+    fn a_repeated_unknown_key_is_located_at_each_place() {
+        check(
+            "connectors:\n  - type: oidc\n    id: a\n    config:\n      insecure: false\n  - type: oidc\n    id: b\n    config:\n      insecure: true\n",
+            &[
+                "5:7: unknown Dex config key `connectors[0].config.insecure`",
+                "9:7: unknown Dex config key `connectors[1].config.insecure`",
+            ],
         );
     }
 

@@ -499,6 +499,9 @@ pub struct ProxyLoginExpect {
     /// application received.
     #[serde(default)]
     pub claims: Option<Value>,
+    /// Claims of that token that must be absent (or empty).
+    #[serde(default)]
+    pub claims_absent: Vec<String>,
     /// A subset of the headers the application received (lower-case names).
     #[serde(default)]
     pub headers: Option<Value>,

@@ -267,47 +267,29 @@ async fn verify_diagnosis(cx: &StepCx<'_>, case: &Case, found: &[Diagnosis]) -> 
 }
 
 /// Before anything starts: unknown Dex keys (a typo, or a key Dex dropped) stop
-/// the case unless the scenario acknowledges them; redirect mismatches that can
-/// be seen statically are returned as predictions.
+/// a scenario's case unless the scenario acknowledges them, and are reported
+/// for a user's files; redirect mismatches that can be seen statically are
+/// returned as predictions. (Loading checked the keys as written; this
+/// checks them again with the charm's connectors in place.)
 fn static_check(case: &Case, scenario: &Scenario) -> Result<Vec<String>> {
     let Some(dex) = &scenario.dex else {
         return Ok(Vec::new());
     };
-    let source = std::fs::read_to_string(&case.file.path).unwrap_or_default();
-    let unknown = crate::infra::dexcheck::unknown_keys(&dex.config, &source);
     let mut predictions: Vec<String> = Vec::new();
-    if !case.check_diagnosis {
+    if case.check_diagnosis {
+        crate::scenario::check_dex_keys(&case.file, dex)?;
+    } else {
         // Diagnosing a user's files: report every unknown key, then run anyway.
+        let source = std::fs::read_to_string(&case.file.path).unwrap_or_default();
+        let keys = crate::infra::yaml::key_locations(&source).unwrap_or_default();
+        let unknown = crate::infra::dexcheck::unknown_keys(&dex.config, |p| {
+            crate::infra::dexcheck::position(&keys, "", p)
+        });
         predictions.extend(
             unknown
                 .iter()
                 .map(|u| format!("{}:{u}", case.file.path.display())),
         );
-    } else if let Some(u) = unknown.iter().find(|u| !dex.ignored_keys.contains(&u.path)) {
-        let message = u.to_string();
-        return Err(Error::Input {
-            file: case.file.path.clone(),
-            line: u.line,
-            column: u.column,
-            message: message
-                .split_once(": ")
-                .map(|(_, m)| m.to_string())
-                .unwrap_or(message),
-        });
-    }
-    if let Some(stale) = dex
-        .ignored_keys
-        .iter()
-        .find(|k| !unknown.iter().any(|u| &u.path == *k))
-    {
-        return Err(Error::Input {
-            file: case.file.path.clone(),
-            line: 0,
-            column: 0,
-            message: format!(
-                "dex.ignored_keys names `{stale}`, which is not an unknown key of this config"
-            ),
-        });
     }
     let realm = scenario.keycloak.as_ref().map(|k| &k.realm);
     predictions.extend(crate::infra::dexcheck::predictions(&dex.config, realm));

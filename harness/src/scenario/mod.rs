@@ -97,6 +97,8 @@ pub mod usercert;
 pub mod userfiles;
 mod validate;
 
+pub(crate) use validate::check_dex_keys;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;

@@ -7,8 +7,9 @@
 use serde_json::Value;
 
 use super::{Case, ScenarioFile};
-use crate::error::Result;
-use crate::model::spec::Scenario;
+use crate::error::{Error, Result};
+use crate::infra::dexcheck;
+use crate::model::spec::{DexSpec, Scenario};
 use crate::model::steps::Need;
 
 pub(super) fn file(f: &ScenarioFile) -> Result<()> {
@@ -46,6 +47,9 @@ fn check_case(f: &ScenarioFile, case: &Case) -> Result<()> {
             format!("case `{}` after its patch: {e}", case.name),
         )
     })?;
+    if let Some(dex) = &scenario.dex {
+        check_dex_keys(f, dex)?;
+    }
     let has = provided(&scenario);
     for (k, step) in scenario.steps.iter().enumerate() {
         let data = step.data();
@@ -79,6 +83,29 @@ fn check_case(f: &ScenarioFile, case: &Case) -> Result<()> {
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Keys the pinned Dex does not know (a typo, or a key Dex dropped) stop a
+/// scenario unless it acknowledges them in `dex.ignored_keys`; an
+/// acknowledged key that is not unknown is stale.
+pub(crate) fn check_dex_keys(f: &ScenarioFile, dex: &DexSpec) -> Result<()> {
+    let unknown = dexcheck::unknown_keys(&dex.config, |p| {
+        dexcheck::position(&f.keys, "dex.config.", p)
+    });
+    if let Some(u) = unknown.iter().find(|u| !dex.ignored_keys.contains(&u.path)) {
+        return Err(Error::input(&f.path, u.line, u.column, u.message()));
+    }
+    if let Some(stale) = dex
+        .ignored_keys
+        .iter()
+        .find(|k| !unknown.iter().any(|u| &u.path == *k))
+    {
+        return Err(f.error_at(
+            "dex.ignored_keys",
+            format!("dex.ignored_keys names `{stale}`, which is not an unknown key of this config"),
+        ));
     }
     Ok(())
 }

@@ -298,6 +298,11 @@ impl Perform for ProxyLogin {
             &Some(headers.clone()),
         )?;
         verify_subset("ID token claims", &self.expect.claims, &report.claims)?;
+        verify_absent(
+            "ID token claims",
+            &self.expect.claims_absent,
+            &report.claims,
+        )?;
         verify_header_claims(&self.expect.header_claims, &headers, &report.claims)?;
         verify_dex_login(&self.expect.dex_login, &report.dex_login)?;
         report.claims = report.claims.map(redact);
