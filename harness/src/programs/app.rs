@@ -152,20 +152,13 @@ async fn callback(
 ) -> impl IntoResponse {
     let outcome = finish(&s, &q).await;
     let page = match &outcome {
-        Ok(SignIn::Tokens { claims, .. }) => format!(
-            "<h1 id=\"signed-in\">Signed in</h1><p>as {}</p>",
-            claims["email"].as_str().unwrap_or("?")
-        ),
-        Ok(SignIn::Failed { error }) | Err(Error::Step { message: error, .. }) => {
-            format!(
-                "<h1 id=\"sign-in-failed\">Sign-in failed</h1><pre>{}</pre>",
-                html_escape(error)
-            )
+        Ok(SignIn::Tokens { claims, .. }) => {
+            callback_page(Ok(claims["email"].as_str().unwrap_or("?")))
         }
-        Err(e) => format!(
-            "<h1 id=\"sign-in-failed\">Sign-in failed</h1><pre>{}</pre>",
-            html_escape(&e.to_string())
-        ),
+        Ok(SignIn::Failed { error }) | Err(Error::Step { message: error, .. }) => {
+            callback_page(Err(error))
+        }
+        Err(e) => callback_page(Err(&e.to_string())),
     };
     let result = outcome.unwrap_or_else(|e| SignIn::Failed {
         error: e.to_string(),
@@ -226,8 +219,17 @@ async fn finish(s: &Shared, q: &HashMap<String, String>) -> Result<SignIn> {
     Ok(SignIn::Tokens { tokens, claims })
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// The page `/callback` answers: who signed in, or the error, HTML-escaped.
+fn callback_page(outcome: std::result::Result<&str, &str>) -> String {
+    const PAGE: &str = "{% if email is not none %}<h1 id=\"signed-in\">Signed in</h1><p>as {{ email }}</p>\
+        {% else %}<h1 id=\"sign-in-failed\">Sign-in failed</h1><pre>{{ error }}</pre>{% endif %}";
+    let env = minijinja::Environment::new();
+    let (email, error) = match outcome {
+        Ok(email) => (Some(email), None),
+        Err(error) => (None, Some(error)),
+    };
+    // The `.html` name turns auto-escaping on.
+    env.template_from_named_str("callback.html", PAGE)
+        .and_then(|t| t.render(minijinja::context! { email, error }))
+        .unwrap_or_else(|_| "<h1 id=\"sign-in-failed\">Sign-in failed</h1>".into())
 }

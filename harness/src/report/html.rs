@@ -1,128 +1,95 @@
 //! Self-contained HTML reports: one per case (`<case dir>/report.html`) and,
 //! for `oidc-harness run`, an index of the run (`target/harness/report.html`).
 //! Screenshots are embedded, so a report can be attached to a ticket as is.
+//!
+//! The pages are minijinja templates (`templates/`, compiled into the binary)
+//! rendered with HTML auto-escaping: every value a program or a user wrote
+//! (page text, error messages, log lines) is escaped on output.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use base64::Engine;
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+use serde::Serialize;
 
 use crate::error::{IoContext, Result};
 use crate::model::report::CaseReport;
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:72em}\
-h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}table{border-collapse:collapse}\
-td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}\
-pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:12px}.pass{color:#070}.fail{color:#b00}\
-img{max-width:100%;border:1px solid #ccc}details{margin:.4em 0}";
+/// The templates, by name; the `.html` names are auto-escaped as HTML.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("templates/base.html")),
+    ("style.css", include_str!("templates/style.css")),
+    ("case.html", include_str!("templates/case.html")),
+    ("index.html", include_str!("templates/index.html")),
+];
+
+/// How many lines of each log of the case folder a case report shows.
+const LOG_LINES: usize = 80;
+
+/// The logs of a case folder a case report shows the end of.
+const LOGS: &[&str] = &["dex.log", "chromedriver.log"];
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.add_filter("pretty", pretty);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("built-in template {name}: {e:#}"));
+        }
+        env
+    })
+}
+
+fn render(name: &str, ctx: Value) -> Result<String> {
+    env()
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(std::io::Error::other)
+        .context(|| format!("rendering {name}"))
+}
 
 /// Writes `report.html` into the case's folder; returns its path.
 pub fn write_case(report: &CaseReport) -> Result<PathBuf> {
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!doctype html><meta charset=utf-8><title>{0}</title><style>{STYLE}</style><h1>{0}</h1>",
-        esc(&report.name)
-    );
-    let _ = write!(
-        h,
-        "<p>{:.1}s · folder <code>{}</code></p>",
-        report.seconds,
-        esc(&report.dir.display().to_string())
-    );
-    if !report.findings.is_empty() {
-        h.push_str("<h2>Findings</h2><ul>");
-        for f in &report.findings {
-            let _ = write!(h, "<li>{}</li>", esc(f));
-        }
-        h.push_str("</ul>");
-    }
-    if !report.predictions.is_empty() {
-        h.push_str("<h2>Static check</h2><ul>");
-        for p in &report.predictions {
-            let _ = write!(h, "<li>{}</li>", esc(p));
-        }
-        h.push_str("</ul>");
-    }
-    h.push_str("<h2>Diagnosis</h2>");
-    if report.diagnoses.is_empty() {
-        h.push_str("<p>no known misconfiguration matched</p>");
-    }
-    for d in &report.diagnoses {
-        let _ = write!(h, "<pre>{}</pre>", esc(&d.to_string()));
-    }
-    h.push_str("<h2>Timeline</h2><table><tr><th>step</th><th>time</th><th>outcome</th></tr>");
-    for s in &report.steps {
-        let outcome = match (&s.error, &s.dex_login) {
-            (Some(e), _) => format!("refused: {e}"),
-            (None, Some(l)) => format!("Dex: login successful, groups={:?}", l.groups),
-            _ => "ok".into(),
-        };
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{:.1}s</td><td>{}</td></tr>",
-            esc(&s.step),
-            s.seconds,
-            esc(&outcome)
-        );
-    }
-    h.push_str("</table>");
-    for s in &report.steps {
-        let _ = write!(h, "<h2>{}</h2>", esc(&s.step));
-        for (what, v) in [
-            ("ID token claims (redacted)", &s.claims),
-            ("access token claims (redacted)", &s.access_claims),
-            ("userinfo", &s.userinfo),
-        ] {
-            if let Some(v) = v {
-                let _ = write!(
-                    h,
-                    "<details open><summary>{what}</summary><pre>{}</pre></details>",
-                    esc(&pretty(v))
-                );
-            }
-        }
-        if let Some(l) = &s.dex_login {
-            let _ = write!(
-                h,
-                "<details open><summary>Dex log line</summary><pre>{}</pre></details>",
-                esc(&l.raw)
-            );
-        }
-        if let Some(out) = &s.output {
-            let _ = write!(
-                h,
-                "<details open><summary>output</summary><pre>{}</pre></details>",
-                esc(out)
-            );
-        }
-        if let Some(p) = &s.page {
-            let _ = write!(
-                h,
-                "<details><summary>page: {}</summary><pre>{}</pre>",
-                esc(&p.url),
-                esc(&p.text)
-            );
-            if let Some(img) = p.screenshot.as_deref().and_then(embed_png) {
-                let _ = write!(h, "<img alt=screenshot src=\"{img}\">");
-            }
-            h.push_str("</details>");
-        }
-    }
-    h.push_str("<h2>Logs</h2>");
-    for log in ["dex.log", "chromedriver.log"] {
-        let path = report.dir.join(log);
-        if path.exists() {
-            let _ = write!(
-                h,
-                "<details><summary>{log} (last 80 lines)</summary><pre>{}</pre></details>",
-                esc(&crate::infra::process::log_tail(&path, 80))
-            );
-        }
-    }
+    let screenshots: Vec<Value> = report
+        .steps
+        .iter()
+        .map(|s| {
+            s.page
+                .as_ref()
+                .and_then(|p| p.screenshot.as_deref())
+                .and_then(embed_png)
+                .map_or(Value::from(()), Value::from_safe_string)
+        })
+        .collect();
+    let logs: Vec<(&str, String)> = LOGS
+        .iter()
+        .map(|log| (*log, report.dir.join(log)))
+        .filter(|(_, path)| path.exists())
+        .map(|(log, path)| (log, crate::infra::process::log_tail(&path, LOG_LINES)))
+        .collect();
+    let html = render(
+        "case.html",
+        context! { report, screenshots, logs, log_lines => LOG_LINES },
+    )?;
     let path = report.dir.join("report.html");
-    std::fs::write(&path, h).context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, html).context(|| format!("writing {}", path.display()))?;
     Ok(path)
+}
+
+/// One row of the index: a passed case links its report, a failed one shows
+/// its error.
+#[derive(Serialize)]
+struct IndexRow<'a> {
+    name: &'a str,
+    seconds: f64,
+    report: Option<String>,
+    error: Option<&'a str>,
 }
 
 /// One row per case of a run, linking each case's report; failures inline.
@@ -130,32 +97,26 @@ pub fn write_index(
     dir: &Path,
     rows: &[(String, f64, std::result::Result<PathBuf, String>)],
 ) -> Result<PathBuf> {
-    let mut h = format!(
-        "<!doctype html><meta charset=utf-8><title>oidc-harness run</title><style>{STYLE}</style><h1>oidc-harness run</h1><table><tr><th>case</th><th>time</th><th>result</th></tr>"
-    );
-    for (name, secs, outcome) in rows {
-        match outcome {
-            Ok(report) => {
-                let _ = write!(
-                    h,
-                    "<tr><td><a href=\"{}\">{}</a></td><td>{secs:.1}s</td><td class=pass>pass</td></tr>",
-                    esc(&report.display().to_string()),
-                    esc(name)
-                );
-            }
-            Err(e) => {
-                let _ = write!(
-                    h,
-                    "<tr><td>{}</td><td>{secs:.1}s</td><td class=fail>fail<pre>{}</pre></td></tr>",
-                    esc(name),
-                    esc(e)
-                );
-            }
-        }
-    }
-    h.push_str("</table>");
+    let rows: Vec<IndexRow> = rows
+        .iter()
+        .map(|(name, seconds, outcome)| IndexRow {
+            name,
+            seconds: *seconds,
+            // Relative to the index where it can be, so the link holds
+            // wherever the run's folder is opened from.
+            report: outcome.as_ref().ok().map(|report| {
+                report
+                    .strip_prefix(dir)
+                    .unwrap_or(report)
+                    .display()
+                    .to_string()
+            }),
+            error: outcome.as_ref().err().map(String::as_str),
+        })
+        .collect();
+    let html = render("index.html", context! { rows })?;
     let path = dir.join("report.html");
-    std::fs::write(&path, h).context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, html).context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
@@ -167,13 +128,114 @@ fn embed_png(path: &Path) -> Option<String> {
     ))
 }
 
-fn pretty(v: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
+/// `{{ v|pretty }}`: a JSON value (claims, userinfo) indented for reading.
+fn pretty(v: Value) -> String {
+    serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::evidence::LoginLine;
+    use crate::model::report::{Diagnosis, PageEvidence, StepReport};
+
+    const XSS: &str = "<script>alert(1)</script>";
+
+    fn case(dir: &Path) -> CaseReport {
+        CaseReport {
+            name: "groups-claim".into(),
+            dir: dir.to_path_buf(),
+            findings: vec![format!("finding {XSS}")],
+            steps: vec![],
+            diagnoses: vec![Diagnosis {
+                id: "groups-scope",
+                title: "groups scope not requested",
+                cause: "the client did not ask for it",
+                fix: "add `groups` to the scopes",
+                reference: "https://dexidp.io/docs/",
+                evidence: format!("evidence {XSS}"),
+            }],
+            predictions: vec![],
+            seconds: 12.345,
+        }
+    }
+
+    #[test]
+    fn case_escapes_what_programs_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut report = case(dir.path());
+        report.steps.push(StepReport {
+            step: "1: login".into(),
+            seconds: 1.25,
+            error: Some(format!("access_denied {XSS}")),
+            ..Default::default()
+        });
+        let html = std::fs::read_to_string(write_case(&report).unwrap()).unwrap();
+        assert!(!html.contains("<script>"), "raw markup in:\n{html}");
+        assert!(html.contains("finding &lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
+        assert!(html.contains("evidence: evidence &lt;script&gt;"));
+        assert!(html.contains("refused: access_denied &lt;script&gt;"));
+        assert!(html.contains("<p>12.3s · folder <code>"));
+        assert!(html.contains("<td>1: login</td><td>1.2s</td>"));
+    }
+
+    #[test]
+    fn case_embeds_screenshots_claims_and_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        let png = dir.path().join("1-login.png");
+        // A PNG signature and a few bytes; only the base64 of them matters here.
+        let bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        std::fs::write(&png, bytes).unwrap();
+        std::fs::write(dir.path().join("dex.log"), "first\nlogin successful\n").unwrap();
+        let mut report = case(dir.path());
+        report.steps.push(StepReport {
+            step: "1: login".into(),
+            claims: Some(serde_json::json!({"email": "jane@example.com", "groups": ["admins"]})),
+            dex_login: Some(LoginLine {
+                connector_id: "keycloak".into(),
+                username: "jane".into(),
+                preferred_username: "jane".into(),
+                email: "jane@example.com".into(),
+                groups: vec!["admins".into(), "devs".into()],
+                raw: "level=INFO msg=\"login successful\"".into(),
+            }),
+            page: Some(PageEvidence {
+                url: "http://127.0.0.1:5556/callback".into(),
+                text: "Signed in".into(),
+                screenshot: Some(png),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let html = std::fs::read_to_string(write_case(&report).unwrap()).unwrap();
+        let data = format!(
+            "<img alt=\"screenshot\" src=\"data:image/png;base64,{}\">",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        );
+        assert!(html.contains(&data), "no embedded screenshot in:\n{html}");
+        assert!(html.contains(r#"groups=[&quot;admins&quot;, &quot;devs&quot;]"#));
+        assert!(html.contains("&quot;email&quot;: &quot;jane@example.com&quot;"));
+        assert!(html.contains("<summary>dex.log (last 80 lines)</summary><pre>first\nlogin"));
+    }
+
+    #[test]
+    fn index_links_passed_and_marks_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = vec![
+            (
+                "passes".to_string(),
+                3.0,
+                Ok(dir.path().join("passes").join("report.html")),
+            ),
+            ("fails".to_string(), 4.56, Err(format!("step `1`: {XSS}"))),
+        ];
+        let html = std::fs::read_to_string(write_index(dir.path(), &rows).unwrap()).unwrap();
+        assert!(html.contains(
+            "<tr><td><a href=\"passes&#x2f;report.html\">passes</a></td><td>3.0s</td><td class=\"pass\">pass</td></tr>"
+        ), "{html}");
+        assert!(html.contains(
+            "<tr><td>fails</td><td>4.6s</td><td class=\"fail\">fail<pre>step `1`: &lt;script&gt;"
+        ), "{html}");
+        assert!(!html.contains("<script>"));
+    }
 }

@@ -6,3 +6,4 @@ mod diagnose;
 mod kind;
 mod scenario_files;
 mod supervision;
+mod tidy;
