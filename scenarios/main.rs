@@ -46,6 +46,15 @@ fn run(case: &Case) -> Result<(), Failed> {
         run_case(&run, case).await
     });
     let report = report.map_err(|e| Failed::from(e.to_string()))?;
+    // `OIDC_HARNESS_RECORD_EVIDENCE=1`: keep what this passing case showed
+    // as a row of the catalogue's table test (fixtures/evidence/).
+    if std::env::var_os("OIDC_HARNESS_RECORD_EVIDENCE").is_some() {
+        let to = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/evidence")
+            .join(format!("{}.json", case.name.replace('/', "__")));
+        std::fs::copy(report.dir.join("evidence.json"), &to)
+            .map_err(|e| Failed::from(format!("recording {}: {e}", to.display())))?;
+    }
     for step in &report.steps {
         if let (Some(name), Some(claims)) = (&step.snapshot, &step.claims) {
             let snapshot = format!("{}__{name}", case.name.replace('/', "__"));

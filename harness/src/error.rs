@@ -36,9 +36,19 @@ pub enum Error {
         message: String,
     },
 
-    /// A step of a scenario failed; `evidence` says what the programs showed.
+    /// A step could not be done (the harness, or a program, broke);
+    /// `evidence` says what the programs showed.
     #[error("step `{step}`: {message}{}", evidence_block(evidence))]
     Step {
+        step: String,
+        message: String,
+        evidence: String,
+    },
+
+    /// The chain answered otherwise than the scenario expects: a claim, a
+    /// page, a log line, an answer; `evidence` says what the programs showed.
+    #[error("step `{step}`: {message}{}", evidence_block(evidence))]
+    Expectation {
         step: String,
         message: String,
         evidence: String,
@@ -53,6 +63,27 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whose fault an error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Your file is wrong (located in it).
+    Input,
+    /// The harness, or a program it runs, broke.
+    Harness,
+    /// The chain answered differently from what the scenario expects.
+    Expectation,
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Input => "input",
+            Kind::Harness => "harness",
+            Kind::Expectation => "expectation",
+        })
+    }
+}
 
 fn location(file: &std::path::Path, line: usize, column: usize) -> String {
     match (line, column) {
@@ -112,6 +143,23 @@ impl Error {
             line,
             column,
             message: message.into(),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::Input { .. } => Kind::Input,
+            Error::Expectation { .. } => Kind::Expectation,
+            _ => Kind::Harness,
+        }
+    }
+
+    /// What the chain showed is not what the scenario expects.
+    pub fn expectation(step: &str, message: impl Into<String>) -> Self {
+        Error::Expectation {
+            step: step.into(),
+            message: message.into(),
+            evidence: String::new(),
         }
     }
 

@@ -234,9 +234,10 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
             Err(e) => {
                 failed += 1;
                 println!(
-                    "FAIL {} ({:.1}s)\n{e}\n",
+                    "FAIL {} ({:.1}s, {})\n{e}\n",
                     case.name,
-                    t.elapsed().as_secs_f64()
+                    t.elapsed().as_secs_f64(),
+                    e.kind()
                 );
             }
         }

@@ -100,7 +100,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         Err(e) => Err(e),
     };
     if let Some(api) = &cx.apiserver {
-        cx.evidence.apiserver_log = crate::programs::Program::log_text(api);
+        cx.evidence.apiserver_log = api.warnings();
     }
     let config = ConfigView {
         realm: cx.realm.as_ref().map(|(_, r)| r.clone()),
@@ -248,7 +248,7 @@ async fn verify_diagnosis(cx: &StepCx<'_>, case: &Case, found: &[Diagnosis]) -> 
         return Ok(());
     }
     let shown: Vec<String> = found.iter().map(|d| d.to_string()).collect();
-    let e = Error::step(
+    let e = Error::expectation(
         "diagnose",
         format!(
             "expected diagnosis {}, the harness named {}\n{}",

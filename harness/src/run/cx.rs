@@ -141,18 +141,32 @@ impl StepCx<'_> {
                 program.log_tail(30)
             ));
         }
-        let message = match e {
+        let evidence = evidence.trim_end().to_string();
+        let step = step.to_string();
+        match e {
+            Error::Expectation {
+                step: inner,
+                message,
+                ..
+            } => Error::Expectation {
+                step,
+                message: format!("{inner}: {message}"),
+                evidence,
+            },
             Error::Step {
                 step: inner,
                 message,
                 ..
-            } => format!("{inner}: {message}"),
-            other => other.to_string(),
-        };
-        Error::Step {
-            step: step.to_string(),
-            message,
-            evidence: evidence.trim_end().to_string(),
+            } => Error::Step {
+                step,
+                message: format!("{inner}: {message}"),
+                evidence,
+            },
+            other => Error::Step {
+                step,
+                message: other.to_string(),
+                evidence,
+            },
         }
     }
 

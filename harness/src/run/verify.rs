@@ -54,7 +54,7 @@ pub(super) fn expected_stop(
     dex_log: Option<&str>,
 ) -> Result<String> {
     if page_text.is_none() && (dex_log_wanted.is_none() || dex_log.is_none()) {
-        return Err(Error::step("sign-in", format!("{reason} at {url}")));
+        return Err(Error::expectation("sign-in", format!("{reason} at {url}")));
     }
     verify_text("the page the browser ended on", page_text, page)?;
     if let Some(log) = dex_log {
@@ -89,7 +89,7 @@ pub(super) fn line_with(text: &str, wanted: &Option<Text>) -> String {
 /// `text` must satisfy the rule, when there is one.
 pub(super) fn verify_text(what: &str, wanted: &Option<Text>, text: &str) -> Result<()> {
     match wanted.as_ref().and_then(|w| w.violation(text)) {
-        Some(violation) => Err(Error::step(
+        Some(violation) => Err(Error::expectation(
             "verify",
             format!(
                 "expected {what} {violation}; it has:\n{}",
@@ -106,9 +106,9 @@ pub(super) fn verify_dex_login(wanted: &Option<Value>, line: &Option<LoginLine>)
     let Some(wanted) = wanted else {
         return Ok(());
     };
-    let line = line
-        .as_ref()
-        .ok_or_else(|| Error::step("dex log", "no new `login successful` line in Dex's log"))?;
+    let line = line.as_ref().ok_or_else(|| {
+        Error::expectation("dex log", "no new `login successful` line in Dex's log")
+    })?;
     let line = serde_json::to_value(line).expect("serialisable");
     verify_subset(
         "Dex `login successful` line",
@@ -121,18 +121,18 @@ pub(super) fn verify_dex_login(wanted: &Option<Value>, line: &Option<LoginLine>)
 pub(super) fn verify_error(wanted: &Option<String>, shown: &str, code: &str) -> Result<()> {
     match wanted {
         Some(wanted) if code == wanted || shown.contains(wanted.as_str()) => Ok(()),
-        Some(wanted) => Err(Error::step(
+        Some(wanted) => Err(Error::expectation(
             "verify",
             format!("expected the error `{wanted}`, got: {shown}"),
         )),
-        None => Err(Error::step("verify", format!("refused: {shown}"))),
+        None => Err(Error::expectation("verify", format!("refused: {shown}"))),
     }
 }
 
 /// No refusal: fine unless the step expected one.
 pub(super) fn verify_no_error(wanted: &Option<String>, what: &str) -> Result<()> {
     match wanted {
-        Some(wanted) => Err(Error::step(
+        Some(wanted) => Err(Error::expectation(
             "verify",
             format!("expected the error `{wanted}`, but {what}"),
         )),
@@ -169,7 +169,7 @@ pub(super) fn verify_absent(what: &str, absent: &[String], actual: &Option<Value
 }
 
 fn mismatch(what: &str, diffs: &[String], actual: &Value) -> Error {
-    Error::step(
+    Error::expectation(
         "verify",
         format!(
             "{what} do not match:\n  {}\nactual {what}:\n{}",

@@ -2,6 +2,7 @@
 //! a program misbehaves. Each runs the real programs from the cache.
 
 mod bad_input;
+mod catalogue;
 mod diagnose;
 mod kind;
 mod scenario_files;

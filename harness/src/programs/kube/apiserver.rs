@@ -314,6 +314,20 @@ impl ApiServer {
         &self.admin_kubeconfig
     }
 
+    /// Its warning and error lines (klog's `W…`/`E…`): where it says why it
+    /// refused a token, without the start-up chatter.
+    pub fn warnings(&self) -> String {
+        use crate::programs::Program;
+        self.log_text()
+            .lines()
+            .filter(|l| {
+                let mut c = l.chars();
+                matches!(c.next(), Some('E' | 'W')) && c.next().is_some_and(|d| d.is_ascii_digit())
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// A kubeconfig whose user is a bearer token (an OIDC ID token).
     pub fn token_kubeconfig(&self, name: &str, token: &str) -> Result<PathBuf> {
         let path = self.dir.join(format!("{name}.kubeconfig"));

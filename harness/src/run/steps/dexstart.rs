@@ -195,7 +195,7 @@ impl Perform for DexStart {
         }
         match self.0.running {
             Some(want) if want != running => {
-                return Err(Error::step(
+                return Err(Error::expectation(
                     "dex_start",
                     format!(
                         "expected Dex {}, it {}; it printed:\n{}",

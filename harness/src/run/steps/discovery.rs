@@ -69,7 +69,7 @@ impl Perform for Discovery {
             }
         }
         if !problems.is_empty() {
-            return Err(Error::step(
+            return Err(Error::expectation(
                 "discovery",
                 format!(
                     "{}\ndiscovery document ({url}):\n{}",

@@ -145,7 +145,7 @@ impl Perform for EnvoyJwt {
             ));
         }
         if !problems.is_empty() {
-            return Err(Error::step(
+            return Err(Error::expectation(
                 "envoy",
                 format!(
                     "{}\n{}\ntoken claims: {}",

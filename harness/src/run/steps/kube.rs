@@ -30,7 +30,7 @@ impl Perform for Kubectl {
         if let Some(wanted) = self.success
             && success != wanted
         {
-            return Err(Error::step(
+            return Err(Error::expectation(
                 "kubectl",
                 format!(
                     "expected kubectl to {}, it {}:\n{text}",
@@ -126,7 +126,7 @@ impl Perform for CanI {
             }
         }
         if !problems.is_empty() {
-            return Err(Error::step(
+            return Err(Error::expectation(
                 "can-i",
                 format!("{}\n\nmatrix:\n{}", problems.join("\n"), table.join("\n")),
             ));
@@ -196,7 +196,7 @@ impl Perform for ProxyCanI {
         }
         cx.evidence.impersonated.extend(mapped);
         if !problems.is_empty() {
-            return Err(Error::step(
+            return Err(Error::expectation(
                 "proxy can-i",
                 format!("{}\n\nmatrix:\n{}", problems.join("\n"), table.join("\n")),
             ));

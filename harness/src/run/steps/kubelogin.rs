@@ -158,7 +158,7 @@ impl Perform for Kubelogin {
             let lifetime =
                 claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
             if lifetime != wanted {
-                return Err(Error::step(
+                return Err(Error::expectation(
                     "kubelogin",
                     format!("the ID token lives {lifetime}s, expected {wanted}s"),
                 ));

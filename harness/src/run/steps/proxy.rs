@@ -348,7 +348,7 @@ impl Perform for Oauth2ProxyStart {
         if let Some(wanted) = self.0.running
             && wanted != serving
         {
-            return Err(Error::step(
+            return Err(Error::expectation(
                 "oauth2-proxy start",
                 format!(
                     "expected oauth2-proxy {}, it {}:\n{log}",
@@ -411,7 +411,7 @@ impl Perform for HttpGet {
         if let Some(wanted) = self.expect.status
             && wanted != status
         {
-            return Err(Error::step(
+            return Err(Error::expectation(
                 "http_get",
                 format!("expected HTTP {wanted} from {url}, got {shown}"),
             ));
