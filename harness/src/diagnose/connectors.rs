@@ -86,7 +86,7 @@ pub(super) fn json_invalid(c: &ConfigView, seen: &Evidence) -> Option<String> {
 }
 
 pub(super) fn not_a_list(c: &ConfigView, seen: &Evidence) -> Option<String> {
-    let line = dex_line(seen, "into Go struct field ConfigView.connectors of type")?;
+    let line = dex_line(seen, "into Go struct field Config.connectors of type")?;
     let value = &c.dex.as_ref()?["connectors"];
     if value.is_array() {
         return None;
@@ -113,7 +113,7 @@ pub(super) fn field_type(c: &ConfigView, seen: &Evidence) -> Option<String> {
         .1
         .split_once(" of type ")?;
     let field = path.rsplit('.').next()?;
-    if path == "ConfigView.connectors" {
+    if path == "Config.connectors" {
         return None;
     }
     let want = want.split_whitespace().next().unwrap_or(want);

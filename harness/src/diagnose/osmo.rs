@@ -147,16 +147,17 @@ pub(super) fn envoy_provider_missing(_: &ConfigView, seen: &Evidence) -> Option<
 }
 
 pub(super) fn access_token_audience(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    // Without the realm, whether the client has an Audience mapper is unknown.
+    let realm = realm(c)?;
     seen.envoy.iter().find_map(|o| {
         let azp = o.azp.as_deref()?;
         let in_aud = o.aud == azp || strings(&o.aud).iter().any(|a| a == azp);
         let provided = o.provider_audiences.iter().any(|a| a == azp);
-        let mapper = realm(c).is_some_and(|r| {
-            r.client(azp).is_some_and(|cl| {
-                r.mappers(cl, Assigned::Default)
-                    .iter()
-                    .any(|m| m.kind() == "oidc-audience-mapper")
-            })
+        let mapper = realm.client(azp).is_some_and(|cl| {
+            realm
+                .mappers(cl, Assigned::Default)
+                .iter()
+                .any(|m| m.kind() == "oidc-audience-mapper")
         });
         (o.token == TokenKind::AccessToken
             && o.status == 403
