@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{ConfigView, Evidence};
+use super::{ConfigView, Evidence, oidc_connectors_by_id as connectors};
 
 /// The first line of Dex's log holding `needle`, trimmed and bounded.
 fn dex_line(seen: &Evidence, needle: &str) -> Option<String> {
@@ -21,20 +21,6 @@ fn connector_id(line: &str) -> Option<&str> {
     line.split_whitespace()
         .find_map(|w| w.strip_prefix("id="))
         .map(|id| id.trim_matches('"'))
-}
-
-/// The oidc connectors of the config, with their ids.
-fn connectors(c: &ConfigView) -> Vec<(&str, &Value)> {
-    c.dex
-        .as_ref()
-        .and_then(|d| d["connectors"].as_array())
-        .map(|cs| {
-            cs.iter()
-                .filter(|c| c["type"] == "oidc")
-                .map(|c| (c["id"].as_str().unwrap_or("?"), &c["config"]))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn kind(v: &Value) -> &'static str {

@@ -371,18 +371,26 @@ pub fn known_ids() -> Vec<&'static str> {
 
 // ---- what the configuration says ----
 
-/// The `config` of every oidc connector of the Dex config.
-fn oidc_connectors(c: &ConfigView) -> Vec<&Value> {
+/// Every oidc connector of the Dex config: its id and its `config`.
+fn oidc_connectors_by_id(c: &ConfigView) -> Vec<(&str, &Value)> {
     c.dex
         .as_ref()
         .and_then(|d| d["connectors"].as_array())
         .map(|cs| {
             cs.iter()
                 .filter(|c| c["type"] == "oidc")
-                .map(|c| &c["config"])
+                .map(|c| (c["id"].as_str().unwrap_or("?"), &c["config"]))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The `config` of every oidc connector of the Dex config.
+fn oidc_connectors(c: &ConfigView) -> Vec<&Value> {
+    oidc_connectors_by_id(c)
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect()
 }
 
 fn realm(c: &ConfigView) -> Option<Realm<'_>> {

@@ -131,6 +131,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     cx.teardown().await;
     let steps = result?;
     verdict?;
+    drop_scratch(&dir);
     let report = CaseReport {
         name: case.name.clone(),
         dir: dir.clone(),
@@ -143,6 +144,17 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     write_json(&dir.join("report.json"), &report)?;
     crate::report::write_case(&report)?;
     Ok(report)
+}
+
+/// A passing case keeps its evidence (reports, logs, configs, screenshots)
+/// and drops what only the programs needed: the browser profile, etcd's data.
+fn drop_scratch(dir: &std::path::Path) {
+    if crate::infra::process::keep_requested() {
+        return;
+    }
+    for scratch in ["chromium-profile", "etcd-data"] {
+        let _ = std::fs::remove_dir_all(dir.join(scratch));
+    }
 }
 
 fn write_json(path: &std::path::Path, value: &impl serde::Serialize) -> Result<()> {
