@@ -38,12 +38,22 @@ enum Command {
     },
     /// Run your own realm export and Dex config through the real chain and
     /// name what is wrong: what each hop gave, where the groups were lost, why.
+    #[command(
+        after_help = "Exit status: 0 healthy (every hop answered, nothing matched); \
+1 diagnosed (a known cause, or a fault the files themselves show); 2 bad usage or \
+unusable input (file:line:column); 3 a hop refused and no known cause explains it \
+(its verbatim error is shown); 4 the harness or a program it runs broke."
+    )]
     Diagnose {
+        /// A folder of your deployment's files, each recognised by its content
+        /// (what each was taken as is printed); or give the files one by one.
+        #[arg(required_unless_present = "realm", conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "apiserver"])]
+        dir: Option<PathBuf>,
         /// Keycloak realm export (JSON, as `kc.sh export` writes it).
         #[arg(long)]
-        realm: PathBuf,
-        /// Dex config file (YAML).
-        #[arg(long, required_unless_present = "connectors_json")]
+        realm: Option<PathBuf>,
+        /// Dex config: a file, Helm values (`config:`) or a ConfigMap.
+        #[arg(long)]
         dex_config: Option<PathBuf>,
         /// Charmed Kubeflow: the file given to `juju config dex-auth
         /// connectors=...` (oidc-connector.json); replaces the Dex config's
@@ -54,12 +64,17 @@ enum Command {
         /// `openssl s_client -showcerts`: Dex meets its names and its CA.
         #[arg(long)]
         keycloak_cert: Option<PathBuf>,
-        /// The apiserver's OIDC settings: a file of --oidc-* flags, or an AuthenticationConfiguration.
+        /// The apiserver's OIDC settings: a file of --oidc-* flags, a static
+        /// pod manifest, a kind config, or an AuthenticationConfiguration.
         #[arg(long)]
         apiserver: Option<PathBuf>,
         /// USER:PASSWORD to sign in as (default: users of the export with a plain password).
         #[arg(long = "user")]
         users: Vec<String>,
+        /// `text` for people, `json` for scripts (the hops, substitutions,
+        /// diagnoses and verdict).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Measure start-up times of the real programs (Keycloak once; Dex and
     /// etcd + kube-apiserver `--rounds` times each).
@@ -78,6 +93,12 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -134,7 +155,13 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A file that cannot be used is bad input, like bad usage (2);
+            // a program or the harness that broke is 4.
+            match e.downcast_ref::<oidc_harness::Error>().map(|e| e.kind()) {
+                Some(oidc_harness::error::Kind::Input) => ExitCode::from(2),
+                Some(oidc_harness::error::Kind::Harness) => ExitCode::from(4),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -173,21 +200,34 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Bench { rounds } => bench(rounds).await,
         Command::Kind { action } => kind(action).await,
         Command::Diagnose {
+            dir,
             realm,
             dex_config,
             connectors_json,
             keycloak_cert,
             apiserver,
             users,
+            format,
         } => {
-            let files = scenario::userfiles::UserFiles {
-                realm: &realm,
-                dex_config: dex_config.as_deref(),
-                connectors_json: connectors_json.as_deref(),
-                keycloak_cert: keycloak_cert.as_deref(),
-                apiserver: apiserver.as_deref(),
+            let logins = logins(&users)?;
+            let (case, taken) = match (&dir, &realm) {
+                (Some(dir), _) => {
+                    let (case, taken) = scenario::userfiles::case_from_dir(dir, &logins)?;
+                    (case, taken)
+                }
+                (None, Some(realm)) => {
+                    let files = scenario::userfiles::UserFiles {
+                        realm,
+                        dex_config: dex_config.as_deref(),
+                        connectors_json: connectors_json.as_deref(),
+                        keycloak_cert: keycloak_cert.as_deref(),
+                        apiserver: apiserver.as_deref(),
+                    };
+                    (scenario::userfiles::case_from(&files, &logins)?, Vec::new())
+                }
+                (None, None) => unreachable!("clap requires one"),
             };
-            diagnose(&files, &users).await
+            diagnose(case, &taken, format).await
         }
     }
 }
@@ -252,11 +292,8 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn diagnose(
-    files: &scenario::userfiles::UserFiles<'_>,
-    users: &[String],
-) -> anyhow::Result<ExitCode> {
-    let logins = users
+fn logins(users: &[String]) -> anyhow::Result<Vec<scenario::userfiles::Login>> {
+    users
         .iter()
         .map(|u| {
             let (user, password) = u
@@ -267,18 +304,44 @@ async fn diagnose(
                 password: password.into(),
             })
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let case = scenario::userfiles::case_from(files, &logins)?;
+        .collect()
+}
+
+async fn diagnose(
+    case: scenario::Case,
+    taken: &[scenario::userdir::Taken],
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let taken: Vec<report::console::TakenAs> = taken
+        .iter()
+        .map(|t| report::console::TakenAs {
+            file: t
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default(),
+            kind: t.kind.describe(),
+            replayed: t.kind.replayed(),
+        })
+        .collect();
+    if format == Format::Text {
+        print!("{}", report::console::taken_as(&taken));
+    }
     eprintln!("starting Keycloak, Dex and Chromium with your configuration…");
     let run = Run::join(Owner::ThisProcess).await?;
     let report = run_case(&run, &case).await?;
     let hops = diagnose::hops::hops(&report);
-    print!("{}", report::console::diagnosed(&report, &hops));
-    Ok(if report.diagnoses.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    let verdict = diagnose::hops::verdict(&report);
+    match format {
+        Format::Text => print!("{}", report::console::diagnosed(&report, &hops, &verdict)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report::console::diagnosed_json(
+                &report, &hops, &verdict, &taken
+            ))?
+        ),
+    }
+    Ok(ExitCode::from(verdict.exit_code()))
 }
 
 async fn kind(action: KindAction) -> anyhow::Result<ExitCode> {

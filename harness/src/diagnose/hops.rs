@@ -43,6 +43,46 @@ pub struct UserHops {
     pub lost: Option<&'static str>,
 }
 
+/// What a `diagnose` run concluded, and its exit status.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every hop answered and nothing matched: exit 0.
+    Healthy,
+    /// A catalogue entry matched, or reading the files showed a fault: exit 1.
+    Diagnosed { ids: Vec<String> },
+    /// A hop refused or failed and nothing explains it: exit 3.
+    Unexplained { step: String, error: String },
+}
+
+impl Verdict {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Verdict::Healthy => 0,
+            Verdict::Diagnosed { .. } => 1,
+            Verdict::Unexplained { .. } => 3,
+        }
+    }
+}
+
+/// Never a confident wrong cause: a diagnosis only where the catalogue
+/// matched (or the files themselves show the fault); otherwise the first
+/// step that refused, verbatim.
+pub fn verdict(report: &CaseReport) -> Verdict {
+    if !report.diagnoses.is_empty() || !report.predictions.is_empty() {
+        return Verdict::Diagnosed {
+            ids: report.diagnoses.iter().map(|d| d.id.to_string()).collect(),
+        };
+    }
+    match report.steps.iter().find(|s| s.error.is_some()) {
+        Some(s) => Verdict::Unexplained {
+            step: s.step.clone(),
+            error: s.error.clone().unwrap_or_default(),
+        },
+        None => Verdict::Healthy,
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct HopReport {
     pub dex: Option<DexStarted>,

@@ -20,7 +20,34 @@ pub struct CaseReport {
     pub diagnoses: Vec<Diagnosis>,
     /// What the static check predicted before anything ran.
     pub predictions: Vec<String>,
+    /// For a user's files: every substitution the replay made.
+    pub replayed_as: Vec<Substitution>,
     pub seconds: f64,
+}
+
+/// One thing the replay of a user's files changed, and to what.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Substitution {
+    /// Which setting (file and key).
+    pub what: String,
+    /// The user's value.
+    pub given: String,
+    /// What the run used instead (rendered once the run has its addresses).
+    pub replayed: String,
+}
+
+impl Substitution {
+    pub fn new(
+        what: impl Into<String>,
+        given: impl Into<String>,
+        replayed: impl Into<String>,
+    ) -> Self {
+        Substitution {
+            what: what.into(),
+            given: given.into(),
+            replayed: replayed.into(),
+        }
+    }
 }
 
 /// What one step did and saw.

@@ -3,8 +3,18 @@
 
 use std::fmt::Write as _;
 
-use crate::diagnose::hops::{Hop, HopReport};
+use serde_json::{Value, json};
+
+use crate::diagnose::hops::{Hop, HopReport, Verdict};
 use crate::model::report::CaseReport;
+
+/// A file of a `diagnose DIR` folder: its name, what it was taken as, and
+/// whether the replay uses it.
+pub struct TakenAs {
+    pub file: String,
+    pub kind: &'static str,
+    pub replayed: bool,
+}
 
 /// `PASS <case> (<s>)` and one line per step, prediction, diagnosis and finding.
 pub fn case_passed(report: &CaseReport) -> String {
@@ -30,9 +40,66 @@ pub fn case_passed(report: &CaseReport) -> String {
     out
 }
 
-/// The per-hop report of a `diagnose` run, then its diagnoses.
-pub fn diagnosed(report: &CaseReport, hops: &HopReport) -> String {
+/// What each file of a `diagnose DIR` folder was taken as.
+pub fn taken_as(taken: &[TakenAs]) -> String {
     let mut out = String::new();
+    if taken.is_empty() {
+        return out;
+    }
+    out.push_str("taken as:\n");
+    for t in taken {
+        let _ = writeln!(
+            out,
+            "  {:<28} {}{}",
+            t.file,
+            t.kind,
+            if t.replayed {
+                ""
+            } else {
+                " (recognised, not replayed yet)"
+            }
+        );
+    }
+    out
+}
+
+/// The `--format json` answer of `diagnose`.
+pub fn diagnosed_json(
+    report: &CaseReport,
+    hops: &HopReport,
+    verdict: &Verdict,
+    taken: &[TakenAs],
+) -> Value {
+    json!({
+        "verdict": verdict,
+        "taken_as": taken.iter().map(|t| json!({
+            "file": t.file,
+            "kind": t.kind,
+            "replayed": t.replayed,
+        })).collect::<Vec<_>>(),
+        "replayed_as": report.replayed_as,
+        "static_check": report.predictions,
+        "notes": report.findings,
+        "hops": hops,
+        "diagnoses": report.diagnoses,
+        "evidence": report.dir,
+    })
+}
+
+/// The per-hop report of a `diagnose` run, then its diagnoses (or why
+/// there is none).
+pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> String {
+    let mut out = String::new();
+    if !report.replayed_as.is_empty() {
+        out.push_str("replayed as (only these were changed):\n");
+        for s in &report.replayed_as {
+            let _ = writeln!(
+                out,
+                "  {}\n      yours: {}\n      run:   {}",
+                s.what, s.given, s.replayed
+            );
+        }
+    }
     for p in &report.predictions {
         let _ = writeln!(out, "static check: {p}");
     }
@@ -82,13 +149,22 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport) -> String {
             None => writeln!(out, "  groups arrived at Dex"),
         };
     }
-    if report.diagnoses.is_empty() {
-        out.push_str("\nno known misconfiguration matched\n");
-        return out;
-    }
-    out.push_str("\ndiagnosis:\n");
-    for d in &report.diagnoses {
-        let _ = writeln!(out, "{d}");
+    match verdict {
+        Verdict::Healthy => {
+            out.push_str("\nhealthy: every hop answered and no known misconfiguration matched\n")
+        }
+        Verdict::Unexplained { step, error } => {
+            let _ = writeln!(
+                out,
+                "\nunexplained: no known cause matches, and a hop refused.\n  first refusal: step {step}\n  it said: {error}"
+            );
+        }
+        Verdict::Diagnosed { .. } => {
+            out.push_str("\ndiagnosis:\n");
+            for d in &report.diagnoses {
+                let _ = writeln!(out, "{d}");
+            }
+        }
     }
     let _ = writeln!(out, "\nevidence and logs: {}", report.dir.display());
     out

@@ -156,6 +156,7 @@ mod tests {
                 evidence: format!("evidence {XSS}"),
             }],
             predictions: vec![],
+            replayed_as: Vec::new(),
             seconds: 12.345,
         }
     }

@@ -71,11 +71,28 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     values.env.insert("HOME".into(), dir.display().to_string());
     let mut startup = Startup::new(&realm_name, &mut values)?;
     let file = case.file.path.display().to_string();
-    let document = Renderer::new(&values).render(&document, &file)?;
+    let renderer = Renderer::new(&values);
+    let document = renderer.render(&document, &file)?;
+    let replayed_as = case
+        .replayed_as
+        .iter()
+        .map(|s| {
+            let replayed = renderer
+                .render(&serde_json::json!(s.replayed), &file)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_else(|| s.replayed.clone());
+            crate::model::report::Substitution {
+                replayed,
+                ..s.clone()
+            }
+        })
+        .collect();
     let mut scenario: Scenario = serde_json::from_value(document)
         .map_err(|e| Error::step("scenario", format!("{file}: {e}")))?;
     startup.apply_charm(&mut scenario, case);
-    let predictions = static_check(case, &scenario)?;
+    let mut predictions = static_check(case, &scenario)?;
+    predictions.extend(case.problems.iter().cloned());
 
     let mut cx = StepCx {
         run,
@@ -139,6 +156,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         steps,
         diagnoses,
         predictions,
+        replayed_as,
         seconds: started.elapsed().as_secs_f64(),
     };
     write_json(&dir.join("report.json"), &report)?;

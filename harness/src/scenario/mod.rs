@@ -94,6 +94,7 @@
 pub mod kind;
 pub mod template;
 pub mod usercert;
+pub mod userdir;
 pub mod userfiles;
 mod validate;
 
@@ -130,6 +131,11 @@ pub struct Case {
     /// Whether the diagnoses must match the variant's (none for `base`);
     /// off for `diagnose`, where they are the answer.
     pub check_diagnosis: bool,
+    /// For a user's files: what the replay changed (addresses, CAs, the
+    /// relying party), with template values for the run's addresses.
+    pub replayed_as: Vec<crate::model::report::Substitution>,
+    /// For a user's files: what reading them already shows is wrong.
+    pub problems: Vec<String>,
 }
 
 impl Case {
@@ -221,12 +227,16 @@ impl ScenarioFile {
             file: self.clone(),
             variant: None,
             check_diagnosis: true,
+            replayed_as: Vec::new(),
+            problems: Vec::new(),
         };
         let variants = self.scenario.variants.iter().map(|v| Case {
             name: format!("{}/{}/{}", self.scenario.guide, self.name, v.name),
             file: self.clone(),
             variant: Some(v.clone()),
             check_diagnosis: true,
+            replayed_as: Vec::new(),
+            problems: Vec::new(),
         });
         std::iter::once(base).chain(variants).collect()
     }

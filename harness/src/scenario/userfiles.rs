@@ -21,9 +21,11 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::usercert::{self, KeycloakCert};
+use super::userdir::{self, Kind};
 use super::{Case, ScenarioFile, load_json};
 use crate::emulated::dex_auth_charm;
 use crate::error::{Error, IoContext, Result};
+use crate::model::report::Substitution;
 use crate::model::spec::Scenario;
 
 /// A user to sign in as.
@@ -68,6 +70,47 @@ pub fn case(
         },
         logins,
     )
+}
+
+/// A folder of the user's files, each recognised by its content
+/// (`userdir`); returns the case and what each file was taken as.
+pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir::Taken>)> {
+    let taken = userdir::recognise(dir)?;
+    let one = |kinds: &[Kind]| -> Result<Option<&Path>> {
+        let found: Vec<&userdir::Taken> =
+            taken.iter().filter(|t| kinds.contains(&t.kind)).collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [t] => Ok(Some(t.path.as_path())),
+            [a, b, ..] => Err(Error::input(
+                &b.path,
+                0,
+                0,
+                format!(
+                    "a second {} beside {}: give the folder one",
+                    b.kind.describe(),
+                    a.path.display()
+                ),
+            )),
+        }
+    };
+    let realm = one(&[Kind::RealmExport])?.ok_or_else(|| {
+        Error::input(dir, 0, 0, "no Keycloak realm export (`kc.sh export`, or the admin console's Partial export) in this folder")
+    })?;
+    let files = UserFiles {
+        realm,
+        dex_config: one(&[Kind::DexConfig, Kind::DexHelmValues, Kind::DexConfigMap])?,
+        connectors_json: one(&[Kind::CharmConnectors])?,
+        keycloak_cert: one(&[Kind::Certificate])?,
+        apiserver: one(&[
+            Kind::ApiserverFlags,
+            Kind::StaticPodManifest,
+            Kind::KindConfig,
+            Kind::AuthenticationConfiguration,
+        ])?,
+    };
+    let case = case_from(&files, logins)?;
+    Ok((case, taken))
 }
 
 pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
@@ -135,6 +178,18 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     };
     let mut realm = rewrite(&realm);
     let mut dex = rewrite(&dex);
+    let mut replayed = vec![
+        Substitution::new(
+            "Dex's issuer (and every URL under it)",
+            dex_issuer.clone(),
+            "{{ dex.issuer }}",
+        ),
+        Substitution::new(
+            "the connector's Keycloak realm issuer (and every URL under it)",
+            kc_issuer.clone(),
+            "{{ keycloak.issuer }}",
+        ),
+    ];
 
     let client_id = connector["config"]["clientID"]
         .as_str()
@@ -150,6 +205,14 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             .is_none_or(|s| s.chars().all(|c| c == '*'));
         if masked && secret.is_string() {
             client["secret"] = secret.clone();
+            replayed.push(Substitution::new(
+                format!("{}: client `{client_id}` secret", realm_path.display()),
+                client["secret"]
+                    .as_str()
+                    .map(|_| "masked (**********)")
+                    .unwrap_or("absent"),
+                "the connector's clientSecret (the export masks it)",
+            ));
         }
     }
     let (ingress, notes) = usercert::apply(
@@ -161,7 +224,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         &kc_issuer,
     );
     let apiserver = match files.apiserver {
-        Some(path) => Some(apiserver_spec(path, &dex_issuer)?),
+        Some(path) => Some(apiserver_spec(path, &dex_issuer, &mut replayed)?),
         None => None,
     };
     // Sign in as the apiserver's client when Dex has it, so the token's
@@ -173,7 +236,11 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                 .map(String::from)
         })
     });
-    let app = add_app_client(&mut dex, audience.as_deref());
+    let (app, stood_in) = add_app_client(&mut dex, audience.as_deref());
+    replayed.push(stood_in);
+    // Without a Dex client for the apiserver's audience no token can pass;
+    // signing in as another client would only show an audience of ours.
+    let audience_missing = audience.is_some() && app["client_id"].as_str() != audience.as_deref();
 
     let logins: Vec<Login> = if logins.is_empty() {
         plain_passwords(&realm)
@@ -211,11 +278,18 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             "at": "dex", "connector": connector_id, "user": l.user, "password": l.password,
             "expect": {"page_text": ""},
         }}));
-        if apiserver.is_some() {
+        if apiserver.is_some() && !audience_missing {
             steps.push(
                 json!({"kubectl": {"as": l.user, "args": ["auth", "whoami"], "success": null}}),
             );
         }
+    }
+    let mut problems = Vec::new();
+    if audience_missing {
+        problems.push(format!(
+            "Dex has no static client `{}`, the apiserver's --oidc-client-id: no token Dex issues has that audience, so Kubernetes was not asked; add the client to Dex's staticClients (the one your kubeconfig's kubelogin uses), or set --oidc-client-id to that client",
+            audience.as_deref().unwrap_or_default()
+        ));
     }
     let mut keycloak = json!({"realm": realm});
     if let Some(names) = ingress {
@@ -244,7 +318,10 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     if let Some(spec) = apiserver {
         raw["apiserver"] = spec;
     }
-    finish(raw, main_path)
+    let mut case = finish(raw, main_path)?;
+    case.replayed_as = replayed;
+    case.problems = problems;
+    Ok(case)
 }
 
 /// Connectors that are not a list (or not YAML): the case is Dex's start
@@ -265,7 +342,7 @@ fn unreadable_connectors(
     if let Some(map) = dex.as_object_mut() {
         map.remove("connectors");
     }
-    let app = add_app_client(&mut dex, None);
+    let (app, _) = add_app_client(&mut dex, None);
     let _ = logins;
     let raw = json!({
         "guide": "diagnose",
@@ -303,6 +380,8 @@ fn finish(raw: Value, main_path: &Path) -> Result<Case> {
         file,
         variant: None,
         check_diagnosis: false,
+        replayed_as: Vec::new(),
+        problems: Vec::new(),
     })
 }
 
@@ -320,16 +399,22 @@ fn source(files: &UserFiles) -> String {
     .join(" + ")
 }
 
+/// A Dex config as a file, as Helm values (`config:`) or as a ConfigMap.
 fn load_dex_config(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
-    crate::infra::yaml::from_str(&text).map_err(|e| {
+    let doc: Value = crate::infra::yaml::from_str(&text).map_err(|e| {
         Error::input(
             path,
             e.line,
             e.column,
             format!("not a Dex config (YAML): {}", e.message),
         )
-    })
+    })?;
+    let kind = match userdir::kind_of_document(&doc) {
+        Some(k @ (Kind::DexHelmValues | Kind::DexConfigMap)) => k,
+        _ => Kind::DexConfig,
+    };
+    userdir::dex_config(kind, doc, path)
 }
 
 /// The Dex config the dex-auth charm renders around its `connectors`
@@ -351,9 +436,10 @@ fn charm_config() -> Value {
     })
 }
 
-/// The harness's app as a static client of Dex: the apiserver's client
-/// (`audience`) when Dex has it, else one of its own. Returns the app spec.
-fn add_app_client(dex: &mut Value, audience: Option<&str>) -> Value {
+/// The relying party the harness's browser signs in through: the
+/// apiserver's client (`audience`) when Dex has it (only its redirect URI
+/// added), else a client of its own. Returns the app spec and what it did.
+fn add_app_client(dex: &mut Value, audience: Option<&str>) -> (Value, Substitution) {
     let mut statics = dex["staticClients"].as_array().cloned().unwrap_or_default();
     let app = match statics
         .iter_mut()
@@ -366,7 +452,17 @@ fn add_app_client(dex: &mut Value, audience: Option<&str>) -> Value {
                 .unwrap_or_default();
             uris.push(json!("{{ app.redirect_uri }}"));
             client["redirectURIs"] = Value::Array(uris);
-            json!({"client_id": client["id"], "client_secret": client["secret"], "scopes": ["openid", "profile", "email", "groups"]})
+            let id = client["id"].as_str().unwrap_or_default().to_string();
+            (
+                json!({"client_id": client["id"], "client_secret": client["secret"], "scopes": ["openid", "profile", "email", "groups"]}),
+                Substitution::new(
+                    format!(
+                        "the relying party: Dex client `{id}` (the apiserver's --oidc-client-id)"
+                    ),
+                    "your app (kubelogin) on its own redirect URI",
+                    "the harness's browser, its redirect URI {{ app.redirect_uri }} added to the client",
+                ),
+            )
         }
         None => {
             statics.push(json!({
@@ -375,47 +471,84 @@ fn add_app_client(dex: &mut Value, audience: Option<&str>) -> Value {
                 "secret": "{{ secret.app }}",
                 "redirectURIs": ["{{ app.redirect_uri }}"],
             }));
-            json!({"client_id": "oidc-harness-app", "client_secret": "{{ secret.app }}", "scopes": ["openid", "profile", "email", "groups"]})
+            (
+                json!({"client_id": "oidc-harness-app", "client_secret": "{{ secret.app }}", "scopes": ["openid", "profile", "email", "groups"]}),
+                Substitution::new(
+                    "the relying party",
+                    "(none of your files names the app's client)",
+                    "a Dex client of the harness, `oidc-harness-app` (scopes openid profile email groups), stands in",
+                ),
+            )
         }
     };
     dex["staticClients"] = Value::Array(statics);
     app
 }
 
-/// The user's apiserver OIDC settings, addresses rewritten like the rest; the
-/// CA becomes the run's.
-fn apiserver_spec(path: &Path, dex_issuer: &str) -> Result<Value> {
+/// The user's apiserver OIDC settings (flags file, static pod manifest, kind
+/// config or AuthenticationConfiguration), addresses rewritten like the rest.
+/// A CA the user names becomes the run's; where none is named the run's CA
+/// stands in for a publicly trusted certificate, and both are said.
+fn apiserver_spec(
+    path: &Path,
+    dex_issuer: &str,
+    replayed: &mut Vec<Substitution>,
+) -> Result<Value> {
     let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
-    if let Ok(doc) = crate::infra::yaml::from_str::<Value>(&text)
-        && doc["kind"] == "AuthenticationConfiguration"
-    {
-        let mut doc = rewrite_prefix(&doc, dex_issuer, "{{ dex.issuer }}");
+    let kind = userdir::kind_of(path, &text).unwrap_or(Kind::ApiserverFlags);
+    let issuer = |v: &str| {
+        rewrite_prefix(&json!(v), dex_issuer, "{{ dex.issuer }}")
+            .as_str()
+            .unwrap_or(v)
+            .to_string()
+    };
+    if kind == Kind::AuthenticationConfiguration {
+        let mut doc: Value = crate::infra::yaml::from_str(&text)
+            .map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+        doc = rewrite_prefix(&doc, dex_issuer, "{{ dex.issuer }}");
         for jwt in doc["jwt"].as_array_mut().into_iter().flatten() {
+            let given = jwt["issuer"]["certificateAuthority"]
+                .as_str()
+                .map(|c| format!("{} bytes of PEM", c.len()))
+                .unwrap_or_else(|| "(none: the system's CAs)".into());
             jwt["issuer"]["certificateAuthority"] = json!("{{ tls.ca_pem }}");
+            replayed.push(Substitution::new(
+                format!("{}: jwt issuer certificateAuthority", path.display()),
+                given,
+                "the run's CA (it signs the run's Dex)",
+            ));
         }
         return Ok(json!({"authentication_config": doc}));
     }
-    let flags: Vec<Value> = text
-        .split_whitespace()
-        .map(|f| f.trim_start_matches('-').trim_matches('"').to_string())
-        .filter(|f| f.starts_with("oidc-") && !f.starts_with("oidc-ca-file"))
-        .map(|f| match f.split_once('=') {
-            Some((k, v)) => rewrite_prefix(&json!(v), dex_issuer, "{{ dex.issuer }}")
-                .as_str()
-                .map(|v| json!(format!("{k}={v}")))
-                .unwrap_or(json!(f)),
-            None => json!(f),
-        })
-        .chain(std::iter::once(json!("oidc-ca-file={{ tls.ca_file }}")))
-        .collect();
-    if flags.len() == 1 {
+    let all = userdir::apiserver_flags(kind, &text, path)?.unwrap_or_default();
+    let mut ca_given = None;
+    let mut flags: Vec<Value> = Vec::new();
+    for f in all.iter().filter(|f| f.starts_with("oidc-")) {
+        match f.split_once('=') {
+            Some(("oidc-ca-file", v)) => ca_given = Some(v.to_string()),
+            Some((k, v)) => flags.push(json!(format!("{k}={}", issuer(v)))),
+            None => flags.push(json!(f)),
+        }
+    }
+    if flags.is_empty() {
         return Err(Error::input(
             path,
             0,
             0,
-            "no --oidc-* flag and not an AuthenticationConfiguration",
+            format!(
+                "no --oidc-* flag in this {} and not an AuthenticationConfiguration",
+                kind.describe()
+            ),
         ));
     }
+    replayed.push(Substitution::new(
+        format!("{}: --oidc-ca-file", path.display()),
+        ca_given.unwrap_or_else(|| {
+            "(none: the system's CAs, so a publicly trusted certificate)".into()
+        }),
+        "the run's CA (it signs the run's Dex)",
+    ));
+    flags.push(json!("oidc-ca-file={{ tls.ca_file }}"));
     Ok(json!({"oidc_flags": flags}))
 }
 

@@ -1,138 +1,124 @@
-//! `diagnose` on users' own files (fixtures/user-configs/*: a realm export and
-//! a Dex config with public URLs, not scenarios): the real chain runs and the
-//! right cause comes first.
+//! `diagnose DIR` on users' own folders (`fixtures/user-configs/*`: files as
+//! deployed, with public URLs, each recognised by its content): the real chain
+//! replays them and the verdict is the folder's `expected-diagnosis` (its
+//! first line: a catalogue id, `healthy`, `unexplained`, or `static-check`
+//! for a fault the files alone show; each further line must appear in what
+//! `diagnose` prints). The folders double as a table anyone can run with
+//! `oidc-harness diagnose fixtures/user-configs/<folder>`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use oidc_harness::diagnose::hops::{Verdict, hops, verdict};
+use oidc_harness::report::console;
 use oidc_harness::run::run_case;
 use oidc_harness::run::{Owner, Run};
 use oidc_harness::scenario::userfiles;
 
+fn folders() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/user-configs")
+}
+
 #[track_caller]
-fn check(name: &str, expected: &str, static_finding: Option<&str>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/user-configs")
-        .join(name);
+fn check(name: &str) {
+    let dir = folders().join(name);
+    let expected = std::fs::read_to_string(dir.join("expected-diagnosis")).unwrap();
+    let mut lines = expected.lines();
+    let wanted = lines.next().unwrap().trim().to_string();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let report = rt.block_on(async {
-        let case =
-            userfiles::case(&dir.join("realm.json"), &dir.join("dex.yaml"), None, &[]).unwrap();
+        let (case, _) = userfiles::case_from_dir(&dir, &[]).unwrap();
         let keeper = Path::new(env!("CARGO_BIN_EXE_oidc-harness"));
         let run = Run::join_using(Owner::TestRunner, keeper).await.unwrap();
         run_case(&run, &case).await.unwrap()
     });
-    let ids: Vec<&str> = report.diagnoses.iter().map(|d| d.id).collect();
-    assert_eq!(
-        ids.first(),
-        Some(&expected),
-        "diagnoses: {:#?}",
-        report.diagnoses
-    );
-    if let Some(finding) = static_finding {
+    let verdict = verdict(&report);
+    let printed = console::diagnosed(&report, &hops(&report), &verdict);
+    let ok = match (wanted.as_str(), &verdict) {
+        ("healthy", Verdict::Healthy) => true,
+        ("unexplained", Verdict::Unexplained { .. }) => true,
+        ("static-check", Verdict::Diagnosed { ids }) => ids.is_empty(),
+        (id, Verdict::Diagnosed { ids }) => ids.first().map(String::as_str) == Some(id),
+        _ => false,
+    };
+    assert!(ok, "{name}: expected {wanted}, got {verdict:?}\n{printed}");
+    for line in lines.filter(|l| !l.trim().is_empty()) {
         assert!(
-            report.predictions.iter().any(|p| p.contains(finding)),
-            "{:?}",
-            report.predictions
+            printed.contains(line.trim()),
+            "{name}: `{line}` not in:\n{printed}"
         );
     }
 }
 
 #[test]
 fn user_config_without_insecure_enable_groups() {
-    check("groups-not-enabled", "groups-not-enabled", None);
+    check("groups-not-enabled");
 }
 
 #[test]
 fn user_config_with_a_misspelled_key() {
-    check(
-        "typo-insecure-enable-group",
-        "groups-not-enabled",
-        Some(
-            "dex.yaml:29:7: unknown Dex config key `connectors[0].config.insecureEnableGroup` (did you mean `insecureEnableGroups`?)",
-        ),
-    );
+    check("typo-insecure-enable-group");
 }
 
 #[test]
 fn user_realm_without_group_mapper() {
-    check("group-mapper-missing", "group-mapper-missing", None);
+    check("group-mapper-missing");
 }
 
 #[test]
 fn user_realm_with_trailing_slash_redirect() {
-    check(
-        "redirect-uri-trailing-slash",
-        "redirect-uri-mismatch",
-        Some("redirect-uri-mismatch"),
-    );
-}
-
-/// Charmed Kubeflow users' files: the realm export and the connectors JSON
-/// they gave `juju config dex-auth connectors=...`, with the certificate their
-/// Keycloak presents when the folder has one. The real Dex meets them.
-#[track_caller]
-fn check_charm(name: &str, expected: &str, evidence: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/user-configs")
-        .join(name);
-    let cert = dir.join("keycloak-cert.pem");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let report = rt.block_on(async {
-        let files = userfiles::UserFiles {
-            realm: &dir.join("realm.json"),
-            dex_config: None,
-            connectors_json: Some(&dir.join("oidc-connector.json")),
-            keycloak_cert: cert.exists().then_some(cert.as_path()),
-            apiserver: None,
-        };
-        let case = userfiles::case_from(&files, &[]).unwrap();
-        let keeper = Path::new(env!("CARGO_BIN_EXE_oidc-harness"));
-        let run = Run::join_using(Owner::TestRunner, keeper).await.unwrap();
-        run_case(&run, &case).await.unwrap()
-    });
-    let first = report.diagnoses.first();
-    assert_eq!(
-        first.map(|d| d.id),
-        Some(expected),
-        "diagnoses: {:#?}",
-        report.diagnoses
-    );
-    let shown = first.unwrap().evidence.clone();
-    assert!(shown.contains(evidence), "{shown}");
+    check("redirect-uri-trailing-slash");
 }
 
 #[test]
 fn charm_connectors_behind_an_ingress_local_certificate() {
-    check_charm(
-        "ckf-ingress-local-cert",
-        "connector-tls-hostname-mismatch",
-        "x509: certificate is valid for ingress.local, not localhost",
-    );
+    check("ckf-ingress-local-cert");
 }
 
 #[test]
 fn charm_connectors_without_root_cas_for_a_private_ca() {
-    check_charm(
-        "ckf-keycloak-not-trusted",
-        "connector-tls-unknown-authority",
-        "x509: certificate signed by unknown authority",
-    );
+    check("ckf-keycloak-not-trusted");
 }
 
 #[test]
 fn charm_connectors_as_the_guide_prints_them() {
-    check_charm(
-        "ckf-guide-snippet",
-        "connector-json-invalid",
-        "ckf-guide-snippet/oidc-connector.json:1:20",
-    );
+    check("ckf-guide-snippet");
 }
 
 #[test]
 fn charm_connectors_with_root_cas_as_a_string() {
-    check_charm(
-        "ckf-root-cas-string",
-        "connector-field-type",
-        "cannot unmarshal string into Go struct field Config.rootCAs of type []string",
-    );
+    check("ckf-root-cas-string");
+}
+
+#[test]
+fn a_healthy_paletteai_deployment_as_helm_values_and_a_kind_config() {
+    check("paletteai-healthy");
+}
+
+#[test]
+fn dex_as_a_configmap_without_the_group_mapper_in_the_realm() {
+    check("dex-configmap-mapper-missing");
+}
+
+#[test]
+fn a_static_pod_manifest_whose_issuer_has_a_trailing_slash() {
+    check("static-pod-issuer-trailing-slash");
+}
+
+#[test]
+fn an_apiserver_client_id_dex_has_no_client_for() {
+    check("apiserver-client-not-in-dex");
+}
+
+#[test]
+fn every_folder_has_a_test_and_an_expected_diagnosis() {
+    let this = include_str!("diagnose.rs");
+    for entry in std::fs::read_dir(folders()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(path.join("expected-diagnosis").is_file(), "{name}");
+        assert!(
+            this.contains(&format!("check(\"{name}\")")),
+            "{name} has no test"
+        );
+    }
 }

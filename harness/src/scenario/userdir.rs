@@ -1,0 +1,441 @@
+//! `oidc-harness diagnose DIR`: a folder of a deployment's files as its user
+//! has them, each recognised by its content (not its name), and said so.
+//!
+//! Recognised: a Keycloak realm export; a Dex config as a file, as Helm
+//! values (`config:`) or as a ConfigMap (`data."config.yaml"`); the dex-auth
+//! charm's connectors value; PEM certificates (Keycloak's chain); the
+//! apiserver's OIDC settings as a file of flags, a static pod manifest (its
+//! `command`/`args` list, quotes kept literal as the kubelet does), a kind
+//! config (`kubeadmConfigPatches` with `apiServer.extraArgs`) or an
+//! AuthenticationConfiguration. Also recognised, and reported as not replayed
+//! yet (never dropped silently): oauth2-proxy's cfg and `OAUTH2_PROXY_*`
+//! environment, a kubeconfig with an exec entry, RBAC bindings, an app's OIDC
+//! client settings.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{Error, IoContext, Result};
+use crate::infra::yaml;
+
+/// What a file was taken as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    RealmExport,
+    DexConfig,
+    DexHelmValues,
+    DexConfigMap,
+    CharmConnectors,
+    Certificate,
+    ApiserverFlags,
+    StaticPodManifest,
+    KindConfig,
+    AuthenticationConfiguration,
+    Oauth2ProxyConfig,
+    Oauth2ProxyEnv,
+    Kubeconfig,
+    Rbac,
+    ClientSettings,
+    /// `expected-diagnosis`: what a fixture folder must diagnose as.
+    Expected,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::RealmExport => "Keycloak realm export",
+            Kind::DexConfig => "Dex config",
+            Kind::DexHelmValues => "Dex Helm values (config:)",
+            Kind::DexConfigMap => "Dex ConfigMap (data.config.yaml)",
+            Kind::CharmConnectors => "dex-auth charm connectors value",
+            Kind::Certificate => "certificate chain (PEM) of Keycloak",
+            Kind::ApiserverFlags => "kube-apiserver flags",
+            Kind::StaticPodManifest => "kube-apiserver static pod manifest",
+            Kind::KindConfig => "kind cluster config",
+            Kind::AuthenticationConfiguration => "AuthenticationConfiguration",
+            Kind::Oauth2ProxyConfig => "oauth2-proxy cfg",
+            Kind::Oauth2ProxyEnv => "oauth2-proxy environment (OAUTH2_PROXY_*)",
+            Kind::Kubeconfig => "kubeconfig",
+            Kind::Rbac => "RBAC bindings",
+            Kind::ClientSettings => "an app's OIDC client settings",
+            Kind::Expected => "the diagnosis this folder expects",
+        }
+    }
+
+    /// Whether the replay uses it (the others are named, not yet replayed).
+    pub fn replayed(self) -> bool {
+        !matches!(
+            self,
+            Kind::Oauth2ProxyConfig
+                | Kind::Oauth2ProxyEnv
+                | Kind::Kubeconfig
+                | Kind::Rbac
+                | Kind::ClientSettings
+        )
+    }
+}
+
+/// One file of the folder and what it was taken as.
+#[derive(Debug, Clone)]
+pub struct Taken {
+    pub path: PathBuf,
+    pub kind: Kind,
+}
+
+/// Every file of `dir` (not its sub-folders), recognised; a file that is
+/// none of the kinds is an error naming it.
+pub fn recognise(dir: &Path) -> Result<Vec<Taken>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .context(|| format!("reading {}", path.display()))?;
+            let kind = kind_of(&path, &text).ok_or_else(|| {
+                Error::input(
+                    &path,
+                    0,
+                    0,
+                    "not a file diagnose knows: expected a realm export, a Dex config (file, Helm values or ConfigMap), the charm's connectors, a PEM certificate, apiserver flags (file, static pod manifest, kind config or AuthenticationConfiguration), oauth2-proxy's cfg or environment, a kubeconfig, RBAC bindings or an app's client settings",
+                )
+            })?;
+            Ok(Taken { path, kind })
+        })
+        .collect()
+}
+
+pub(super) fn kind_of(path: &Path, text: &str) -> Option<Kind> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if name == "expected-diagnosis" {
+        return Some(Kind::Expected);
+    }
+    if text.contains("-----BEGIN CERTIFICATE-----") {
+        return Some(Kind::Certificate);
+    }
+    let doc: Option<Value> = yaml::from_str(text).ok();
+    if let Some(doc) = &doc {
+        if let Some(kind) = kind_of_document(doc) {
+            return Some(kind);
+        }
+    }
+    // Not YAML (or not a document of its own): flags, environment, cfg, or
+    // a connectors value the charm cannot parse.
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    if lines
+        .iter()
+        .any(|l| l.contains("--oidc-") || l.starts_with("--authentication-config"))
+    {
+        return Some(Kind::ApiserverFlags);
+    }
+    if !lines.is_empty()
+        && lines
+            .iter()
+            .all(|l| l.starts_with("OAUTH2_PROXY_") || l.starts_with("export OAUTH2_PROXY_"))
+    {
+        return Some(Kind::Oauth2ProxyEnv);
+    }
+    let cfg_keys = [
+        "provider",
+        "oidc_issuer_url",
+        "client_id",
+        "cookie_secret",
+        "upstreams",
+    ];
+    if lines.iter().any(|l| {
+        l.split_once('=')
+            .is_some_and(|(k, _)| cfg_keys.contains(&k.trim()))
+    }) {
+        return Some(Kind::Oauth2ProxyConfig);
+    }
+    if text.contains("\"type\"") && text.contains("oidc") && text.contains("\"config\"") {
+        return Some(Kind::CharmConnectors);
+    }
+    None
+}
+
+pub(super) fn kind_of_document(doc: &Value) -> Option<Kind> {
+    let kind = doc["kind"].as_str().unwrap_or_default();
+    match kind {
+        "AuthenticationConfiguration" => return Some(Kind::AuthenticationConfiguration),
+        "Pod" if apiserver_container(doc).is_some() => return Some(Kind::StaticPodManifest),
+        "Cluster"
+            if doc["apiVersion"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("kind.x-k8s.io")) =>
+        {
+            return Some(Kind::KindConfig);
+        }
+        "ConfigMap" if doc["data"]["config.yaml"].is_string() => return Some(Kind::DexConfigMap),
+        "Config" if doc["users"].is_array() => return Some(Kind::Kubeconfig),
+        "ClusterRoleBinding" | "RoleBinding" | "List" => return Some(Kind::Rbac),
+        _ => {}
+    }
+    if doc["realm"].is_string() && (doc.get("clients").is_some() || doc.get("users").is_some()) {
+        return Some(Kind::RealmExport);
+    }
+    let is_dex = |v: &Value| {
+        v["issuer"].is_string()
+            && (v.get("connectors").is_some()
+                || v.get("staticClients").is_some()
+                || v.get("storage").is_some())
+    };
+    if is_dex(doc) {
+        return Some(Kind::DexConfig);
+    }
+    if is_dex(&doc["config"]) {
+        return Some(Kind::DexHelmValues);
+    }
+    let connector = |c: &Value| c["type"].is_string() && c["config"].is_object();
+    if doc.as_array().is_some_and(|cs| cs.iter().any(connector)) || connector(doc) {
+        return Some(Kind::CharmConnectors);
+    }
+    if doc["client_id"].is_string() || doc["clientID"].is_string() {
+        return Some(Kind::ClientSettings);
+    }
+    None
+}
+
+/// The kube-apiserver container of a Pod.
+fn apiserver_container(pod: &Value) -> Option<&Value> {
+    pod["spec"]["containers"].as_array()?.iter().find(|c| {
+        [&c["command"], &c["args"]].iter().any(|v| {
+            v.as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|x| x.as_str().is_some_and(|s| s.contains("kube-apiserver")))
+            })
+        })
+    })
+}
+
+/// The Dex config inside a file of kind `kind`.
+pub fn dex_config(kind: Kind, doc: Value, path: &Path) -> Result<Value> {
+    match kind {
+        Kind::DexConfig => Ok(doc),
+        Kind::DexHelmValues => Ok(doc["config"].clone()),
+        Kind::DexConfigMap => {
+            let text = doc["data"]["config.yaml"].as_str().unwrap_or_default();
+            yaml::from_str(text).map_err(|e| {
+                Error::input(
+                    path,
+                    0,
+                    0,
+                    format!(
+                        "data.config.yaml, line {} column {} of the value: {}",
+                        e.line, e.column, e.message
+                    ),
+                )
+            })
+        }
+        _ => Err(Error::input(path, 0, 0, "not a Dex config")),
+    }
+}
+
+/// The apiserver's flags (without `--`) in a flags file, a static pod
+/// manifest or a kind config; `None` for an AuthenticationConfiguration.
+pub fn apiserver_flags(kind: Kind, text: &str, path: &Path) -> Result<Option<Vec<String>>> {
+    let located = |e: yaml::YamlError| Error::input(path, e.line, e.column, e.message);
+    match kind {
+        Kind::ApiserverFlags => Ok(Some(
+            shell_words(text)
+                .into_iter()
+                .filter(|w| w.starts_with("--"))
+                .map(|w| w.trim_start_matches('-').to_string())
+                .collect(),
+        )),
+        Kind::StaticPodManifest => {
+            let pod: Value = yaml::from_str(text).map_err(located)?;
+            let container = apiserver_container(&pod).cloned().unwrap_or_default();
+            // The kubelet passes each list item as one argument, quotes and all.
+            Ok(Some(
+                [&container["command"], &container["args"]]
+                    .iter()
+                    .flat_map(|v| v.as_array().into_iter().flatten())
+                    .filter_map(Value::as_str)
+                    .filter(|a| a.starts_with("--"))
+                    .map(|a| a.trim_start_matches('-').to_string())
+                    .collect(),
+            ))
+        }
+        Kind::KindConfig => {
+            let config: Value = yaml::from_str(text).map_err(located)?;
+            let mut flags = Vec::new();
+            let patches = config["kubeadmConfigPatches"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(
+                    config["nodes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|n| n["kubeadmConfigPatches"].as_array().into_iter().flatten()),
+                );
+            for patch in patches.filter_map(Value::as_str) {
+                let doc: Value = yaml::from_str(patch).map_err(located)?;
+                for (k, v) in doc["apiServer"]["extraArgs"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                {
+                    flags.push(format!(
+                        "{k}={}",
+                        v.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| v.to_string())
+                    ));
+                }
+            }
+            Ok(Some(flags))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A flags file split as a shell would: quotes group and are removed,
+/// backslash-newline continues, `#` starts a comment.
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for line in text.replace("\\\n", " ").lines() {
+        let mut word = String::new();
+        let mut in_word = false;
+        let mut quote: Option<char> = None;
+        for c in line.chars() {
+            match (quote, c) {
+                (None, '#') if !in_word => break,
+                (None, '"' | '\'') => {
+                    quote = Some(c);
+                    in_word = true;
+                }
+                (Some(q), c) if c == q => quote = None,
+                (None, c) if c.is_whitespace() => {
+                    if in_word {
+                        words.push(std::mem::take(&mut word));
+                        in_word = false;
+                    }
+                }
+                (_, c) => {
+                    word.push(c);
+                    in_word = true;
+                }
+            }
+        }
+        if in_word {
+            words.push(word);
+        }
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check(text: &str, expected: Option<Kind>) {
+        assert_eq!(kind_of(Path::new("f"), text), expected, "{text}");
+    }
+
+    #[test]
+    fn files_are_recognised_by_content() {
+        check(
+            "{\"realm\": \"r\", \"clients\": []}",
+            Some(Kind::RealmExport),
+        );
+        check(
+            "issuer: https://x/dex\nconnectors: []\n",
+            Some(Kind::DexConfig),
+        );
+        check(
+            "config:\n  issuer: https://x/dex\n  staticClients: []\n",
+            Some(Kind::DexHelmValues),
+        );
+        check(
+            "kind: ConfigMap\ndata:\n  config.yaml: |\n    issuer: https://x/dex\n",
+            Some(Kind::DexConfigMap),
+        );
+        check(
+            "[{\"type\": \"oidc\", \"id\": \"k\", \"config\": {}}]",
+            Some(Kind::CharmConnectors),
+        );
+        check(
+            "{\"type\": \"oidc\", \"config\": {\"scopes\": [",
+            Some(Kind::CharmConnectors),
+        );
+        check(
+            "--oidc-issuer-url=https://x/dex\n--oidc-client-id=k\n",
+            Some(Kind::ApiserverFlags),
+        );
+        check(
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - command: [kube-apiserver, --oidc-client-id=k]\n",
+            Some(Kind::StaticPodManifest),
+        );
+        check(
+            "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n",
+            Some(Kind::KindConfig),
+        );
+        check(
+            "kind: AuthenticationConfiguration\njwt: []\n",
+            Some(Kind::AuthenticationConfiguration),
+        );
+        check(
+            "provider = \"oidc\"\nclient_id = \"x\"\n",
+            Some(Kind::Oauth2ProxyConfig),
+        );
+        check("OAUTH2_PROXY_CLIENT_ID=x\n", Some(Kind::Oauth2ProxyEnv));
+        check("kind: Config\nusers: []\n", Some(Kind::Kubeconfig));
+        check("kind: ClusterRoleBinding\n", Some(Kind::Rbac));
+        check(
+            "client_id: app\nredirect_uri: https://x/cb\n",
+            Some(Kind::ClientSettings),
+        );
+        check("hello: world\n", None);
+    }
+
+    #[test]
+    fn flags_keep_what_each_form_passes() {
+        let flags = |kind, text| {
+            apiserver_flags(kind, text, Path::new("f"))
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(
+            flags(
+                Kind::ApiserverFlags,
+                "--oidc-username-prefix=\"\" \\\n --oidc-client-id=k # c\n"
+            ),
+            ["oidc-username-prefix=", "oidc-client-id=k"]
+        );
+        // In a manifest the quotes reach the apiserver.
+        assert_eq!(
+            flags(
+                Kind::StaticPodManifest,
+                "kind: Pod\nspec:\n  containers:\n  - command:\n    - kube-apiserver\n    - --oidc-username-prefix=\"\"\n"
+            ),
+            ["oidc-username-prefix=\"\""]
+        );
+        assert_eq!(
+            flags(
+                Kind::KindConfig,
+                "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nkubeadmConfigPatches:\n- |\n  kind: ClusterConfiguration\n  apiServer:\n    extraArgs:\n      oidc-client-id: k\n      oidc-username-prefix: \"\"\n"
+            ),
+            ["oidc-client-id=k", "oidc-username-prefix="]
+        );
+    }
+}
