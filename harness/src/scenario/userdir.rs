@@ -125,11 +125,11 @@ pub(super) fn kind_of(path: &Path, text: &str) -> Option<Kind> {
     if text.contains("-----BEGIN CERTIFICATE-----") {
         return Some(Kind::Certificate);
     }
-    let doc: Option<Value> = yaml::from_str(text).ok();
-    if let Some(doc) = &doc {
-        if let Some(kind) = kind_of_document(doc) {
-            return Some(kind);
-        }
+    if let Some(kind) = yaml::from_str::<Value>(text)
+        .ok()
+        .and_then(|doc| kind_of_document(&doc))
+    {
+        return Some(kind);
     }
     // Not YAML (or not a document of its own): flags, environment, cfg, or
     // a connectors value the charm cannot parse.
