@@ -19,9 +19,13 @@ mod chain;
 mod connectors;
 mod front;
 pub mod hops;
+mod identity;
 mod osmo;
 mod profile;
+mod signatures;
 mod tokens;
+
+pub use signatures::{signature_ids, signature_sources};
 
 struct Known {
     id: &'static str,
@@ -186,6 +190,14 @@ const CATALOGUE: &[Known] = &[
         matches: chain::apiserver_audience_mismatch,
     },
     Known {
+        id: "apiserver-username-not-bound",
+        title: "The apiserver names the user otherwise than the RBAC binding",
+        cause: "the apiserver makes the username from --oidc-username-claim (default `sub`) and --oidc-username-prefix (default `<issuer>#` unless the claim is `email`); the binding names the user as the token's email (or another plain name), so it never matches and the user stays Forbidden",
+        fix: "make the apiserver's username the name the binding uses (e.g. --oidc-username-claim=email, --oidc-username-prefix=-), or bind the username kubectl's Forbidden message shows",
+        reference: "Kubernetes: OpenID Connect tokens (--oidc-username-claim, --oidc-username-prefix); guide 003 (clusterrolebinding --user)",
+        matches: identity::username_not_bound,
+    },
+    Known {
         id: "apiserver-issuer-mismatch",
         title: "The apiserver expects another issuer",
         cause: "`--oidc-issuer-url` differs from the token's `iss` (Dex's `issuer`), e.g. by a trailing slash",
@@ -347,9 +359,10 @@ const CATALOGUE: &[Known] = &[
     },
 ];
 
-/// Every catalogue entry the evidence matches.
+/// Every catalogue entry the evidence matches, then every error signature
+/// of the programs' sources it shows (`signatures.rs`) not already named.
 pub fn diagnose(config: &ConfigView, seen: &Evidence) -> Vec<Diagnosis> {
-    CATALOGUE
+    let mut found: Vec<Diagnosis> = CATALOGUE
         .iter()
         .filter_map(|k| {
             (k.matches)(config, seen).map(|evidence| Diagnosis {
@@ -361,12 +374,22 @@ pub fn diagnose(config: &ConfigView, seen: &Evidence) -> Vec<Diagnosis> {
                 evidence,
             })
         })
-        .collect()
+        .collect();
+    for d in signatures::diagnose(seen) {
+        if !found.iter().any(|f| f.id == d.id) {
+            found.push(d);
+        }
+    }
+    found
 }
 
-/// Every id the catalogue knows (for validating scenario files).
+/// Every id the catalogue and the signatures know (for validating scenario files).
 pub fn known_ids() -> Vec<&'static str> {
-    CATALOGUE.iter().map(|k| k.id).collect()
+    CATALOGUE
+        .iter()
+        .map(|k| k.id)
+        .chain(signatures::signature_ids())
+        .collect()
 }
 
 // ---- what the configuration says ----

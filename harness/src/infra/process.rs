@@ -251,6 +251,28 @@ pub fn log_tail(path: &Path, n: usize) -> String {
     Vec::from(tail).join("\n")
 }
 
+/// A command the harness runs to its end (kubelogin, kubectl, and what
+/// they start): its own process group, SIGKILL when the harness dies
+/// (PDEATHSIG), killed on drop; call [`watch`] with the child once spawned so
+/// the watchdog also kills the group (the browser kubelogin opens included).
+pub fn guard(cmd: &mut tokio::process::Command) -> &mut tokio::process::Command {
+    cmd.process_group(0).kill_on_drop(true);
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+            Ok(())
+        });
+    }
+    cmd
+}
+
+/// Registers a guarded child's process group with the watchdog.
+pub fn watch(child: &tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        watchdog_register(pid);
+    }
+}
+
 static WATCHDOG: OnceLock<Mutex<Option<ChildStdin>>> = OnceLock::new();
 
 /// Tells this process's watchdog about a new process group.

@@ -113,6 +113,42 @@ impl RefusedToken {
     }
 }
 
+/// A kubectl run: who it ran as, what it was asked and what it printed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CommandRun {
+    /// `admin`, a user with a token, or a kubeconfig user entry.
+    pub identity: String,
+    pub args: Vec<String>,
+    pub success: bool,
+    /// stdout and stderr (shortened).
+    pub output: String,
+}
+
+impl CommandRun {
+    /// The users a `kubectl create clusterrolebinding|rolebinding` binds.
+    pub fn bound_users(&self) -> Vec<&str> {
+        let creates_binding = self.args.first().is_some_and(|a| a == "create")
+            && self
+                .args
+                .get(1)
+                .is_some_and(|k| k == "clusterrolebinding" || k == "rolebinding");
+        if !creates_binding || !self.success {
+            return Vec::new();
+        }
+        self.args
+            .iter()
+            .filter_map(|a| a.strip_prefix("--user="))
+            .collect()
+    }
+
+    /// The user in an RBAC refusal: `User "<name>" cannot ...`.
+    pub fn forbidden_user(&self) -> Option<&str> {
+        let rest = self.output.split("User \"").nth(1)?;
+        let (name, tail) = rest.split_once('"')?;
+        tail.trim_start().starts_with("cannot ").then_some(name)
+    }
+}
+
 /// What the emulated impersonation proxy decided for a signed-in user.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Impersonated {
@@ -225,6 +261,9 @@ pub struct Evidence {
     /// The kube-apiserver's log.
     #[serde(default)]
     pub apiserver_log: String,
+    /// Every kubectl run, in order.
+    #[serde(default)]
+    pub commands: Vec<CommandRun>,
     /// Tokens kubectl sent that the apiserver answered `Unauthorized`.
     #[serde(default)]
     pub refused_tokens: Vec<RefusedToken>,

@@ -1,6 +1,9 @@
 //! Self-contained HTML reports: one per case (`<case dir>/report.html`) and,
 //! for `oidc-harness run`, an index of the run (`target/harness/report.html`).
 //! Screenshots are embedded, so a report can be attached to a ticket as is.
+//! A case report opens on a picture of the chain (`chain`): one row of hops
+//! per user, the hop where it stopped in red, where the identity changed in
+//! amber.
 //!
 //! The pages are minijinja templates (`templates/`, compiled into the binary)
 //! rendered with HTML auto-escaping: every value a program or a user wrote
@@ -73,9 +76,10 @@ pub fn write_case(report: &CaseReport) -> Result<PathBuf> {
         .filter(|(_, path)| path.exists())
         .map(|(log, path)| (log, crate::infra::process::log_tail(&path, LOG_LINES)))
         .collect();
+    let chain = super::chain::chain(report);
     let html = render(
         "case.html",
-        context! { report, screenshots, logs, log_lines => LOG_LINES },
+        context! { report, chain, screenshots, logs, log_lines => LOG_LINES },
     )?;
     let path = report.dir.join("report.html");
     std::fs::write(&path, html).context(|| format!("writing {}", path.display()))?;
@@ -138,6 +142,7 @@ mod tests {
     use super::*;
     use crate::model::evidence::LoginLine;
     use crate::model::report::{Diagnosis, PageEvidence, StepReport};
+    use crate::report::chain::tests as chain_fixtures;
 
     const XSS: &str = "<script>alert(1)</script>";
 
@@ -217,6 +222,95 @@ mod tests {
         assert!(html.contains(r#"groups=[&quot;admins&quot;, &quot;devs&quot;]"#));
         assert!(html.contains("&quot;email&quot;: &quot;jane@example.com&quot;"));
         assert!(html.contains("<summary>dex.log (last 80 lines)</summary><pre>first\nlogin"));
+    }
+
+    /// The boxes of the picture of the chain: (class, slot, inner HTML).
+    fn hops(html: &str) -> Vec<(String, String, String)> {
+        html.split("<div class=\"hop ")
+            .skip(1)
+            .map(|part| {
+                let (class, rest) = part.split_once('"').unwrap();
+                let slot = rest
+                    .split_once("data-slot=\"")
+                    .and_then(|(_, r)| r.split_once('"'))
+                    .unwrap()
+                    .0;
+                (class.to_string(), slot.to_string(), rest.to_string())
+            })
+            .collect()
+    }
+
+    fn hop<'a>(hops: &'a [(String, String, String)], slot: &str) -> &'a (String, String, String) {
+        hops.iter()
+            .find(|(_, s, _)| s == slot)
+            .unwrap_or_else(|| panic!("no {slot} hop in {hops:#?}"))
+    }
+
+    fn rendered(mut report: CaseReport) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        report.dir = dir.path().to_path_buf();
+        std::fs::read_to_string(write_case(&report).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_healthy_chain_is_drawn_without_a_stop_or_a_change() {
+        let html = rendered(chain_fixtures::healthy());
+        let hops = hops(&html);
+        let slots: Vec<&str> = hops.iter().map(|(_, s, _)| s.as_str()).collect();
+        assert_eq!(
+            slots,
+            ["browser", "client", "dex_out", "keycloak", "dex", "app", "apiserver"]
+        );
+        for (class, slot, _) in &hops {
+            assert!(class == "ok" || class == "ok pass", "{slot}: {class}");
+        }
+        assert!(!html.contains("arrow cut"));
+        assert_eq!(html.matches("<svg class=\"arrow\"").count(), 6);
+        let (_, _, apiserver) = hop(&hops, "apiserver");
+        assert!(apiserver.contains("<dt>Username</dt><dd>admin@example.com</dd>"), "{apiserver}");
+        assert!(apiserver.contains("<dt>Groups</dt><dd>[admins, system:authenticated]</dd>"));
+        let (_, _, keycloak) = hop(&hops, "keycloak");
+        assert!(keycloak.contains("<dt>member_groups</dt><dd>[admins] <small>step 1</small>"), "{keycloak}");
+    }
+
+    #[test]
+    fn a_refusal_at_dex_draws_dex_stopped_with_its_text() {
+        let html = rendered(chain_fixtures::dex_refused());
+        let hops = hops(&html);
+        let (class, _, dex) = hop(&hops, "dex");
+        assert_eq!(class, "stopped");
+        assert!(dex.contains("<span class=\"mark\">✕</span>Dex"), "{dex}");
+        assert!(dex.contains("<p class=\"note\">the chain stopped here</p>"));
+        assert!(dex.contains("<b>refused:</b> Internal Server Error: failed to authenticate"));
+        assert_eq!(hop(&hops, "keycloak").0, "ok");
+        assert_eq!(hops.iter().filter(|(c, _, _)| c == "stopped").count(), 1);
+    }
+
+    #[test]
+    fn groups_lost_at_dex_draw_dex_changed() {
+        let html = rendered(chain_fixtures::groups_lost());
+        let hops = hops(&html);
+        let (class, _, dex) = hop(&hops, "dex");
+        assert_eq!(class, "changed");
+        assert!(
+            dex.contains("<p class=\"note\">member_groups [admins] at Keycloak, groups [] at Dex</p>"),
+            "{dex}"
+        );
+        assert!(dex.contains("<dt>got groups</dt><dd>[]</dd>"));
+        assert_eq!(hop(&hops, "keycloak").0, "ok");
+        assert!(!hops.iter().any(|(c, _, _)| c == "stopped"));
+    }
+
+    #[test]
+    fn the_chain_escapes_what_programs_wrote() {
+        let mut report = chain_fixtures::dex_refused();
+        report.steps[1].error = Some(format!("access_denied {XSS}"));
+        report.steps[0].claims.as_mut().unwrap()["email"] = XSS.into();
+        let html = rendered(report);
+        assert!(!html.contains("<script>"), "raw markup in:\n{html}");
+        let hops = hops(&html);
+        assert!(hop(&hops, "dex").2.contains("access_denied &lt;script&gt;"));
+        assert!(hop(&hops, "keycloak").2.contains("<dd>&lt;script&gt;"));
     }
 
     #[test]

@@ -6,5 +6,6 @@ mod catalogue;
 mod diagnose;
 mod kind;
 mod scenario_files;
+mod signature_sources;
 mod supervision;
 mod tidy;

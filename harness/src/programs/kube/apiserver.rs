@@ -358,6 +358,7 @@ impl ApiServer {
             std::env::var("PATH").unwrap_or_default()
         );
         let mut cmd = tokio::process::Command::new(&self.kubectl);
+        crate::infra::process::guard(&mut cmd);
         cmd.args(args)
             .env("KUBECONFIG", kubeconfig)
             .env("PATH", path)

@@ -6,7 +6,7 @@ use super::kubelogin::kubectl_as_exec_user;
 use super::tokens::{UNAUTHENTICATED, note_refused};
 use crate::emulated::ImpersonationProxy;
 use crate::error::{Error, Result};
-use crate::model::evidence::Impersonated;
+use crate::model::evidence::{CommandRun, Impersonated};
 use crate::model::report::StepReport;
 use crate::model::steps::{CanI, Kubectl, ProxyCanI};
 use crate::run::cx::StepCx;
@@ -27,6 +27,12 @@ impl Perform for Kubectl {
             }
             None => kubectl_with_kubeconfig(cx, self).await?,
         };
+        cx.evidence.commands.push(CommandRun {
+            identity: self.identity.clone(),
+            args: self.args.clone(),
+            success,
+            output: crate::model::text::truncate(&text, 2000),
+        });
         if let Some(wanted) = self.success
             && success != wanted
         {

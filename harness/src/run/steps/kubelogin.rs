@@ -19,6 +19,7 @@ use super::kube::{flag, safe_name};
 use super::tokens::{UNAUTHENTICATED, cached_id_token, note_refused};
 use crate::error::{Error, IoContext, Result};
 use crate::infra::oidc::Provider;
+use crate::infra::process::{guard, watch};
 use crate::model::report::StepReport;
 use crate::model::steps::{Kubectl, Kubelogin, SetCredentials, SignInAs};
 use crate::run::cx::StepCx;
@@ -115,15 +116,15 @@ impl Perform for Kubelogin {
         ));
         args.extend(hook.kubelogin_flags(cx.run.ca.cert_file(), cx.kubelogin_port));
         args.push("--authentication-timeout-sec=120".into());
-        let child = tokio::process::Command::new(&cx.run.programs.kubelogin)
+        let mut cmd = tokio::process::Command::new(&cx.run.programs.kubelogin);
+        let child = guard(&mut cmd)
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true)
             .spawn()
             .context(|| "starting kubelogin".into())?;
+        watch(&child);
         let who = SignInAs {
             user: self.user.clone(),
             password: self.password.clone(),
@@ -224,14 +225,14 @@ pub(super) async fn kubectl_as_exec_user(
     args.extend(s.args.iter().cloned());
     let terminal = nix::pty::openpty(None, None)
         .map_err(|e| Error::step("kubectl", format!("no pseudo-terminal: {e}")))?;
-    let child = api
-        .kubectl_command(api.admin_kubeconfig(), &args)
+    let mut cmd = api.kubectl_command(api.admin_kubeconfig(), &args);
+    let child = guard(&mut cmd)
         .stdin(Stdio::from(terminal.slave))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .spawn()
         .context(|| "starting kubectl".into())?;
+    watch(&child);
     let driven = drive_kubelogin(cx, "kubectl", child, &entry.hook, s.sign_in.as_ref()).await;
     drop(terminal.master);
     let driven = driven?;
