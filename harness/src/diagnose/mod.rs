@@ -185,7 +185,7 @@ const CATALOGUE: &[Known] = &[
         id: "apiserver-audience-mismatch",
         title: "The apiserver rejects the token's audience",
         cause: "`--oidc-client-id` (or the jwt audiences) is not the client the token was issued to, so the token's `aud` does not match",
-        fix: "set --oidc-client-id to the Dex client kubelogin uses (`kubernetes` in the guide)",
+        fix: "set --oidc-client-id (or the jwt issuer's audiences) to the Dex client your kubelogin or app signs in with: the token's `aud` the apiserver log names",
         reference: "guide 003 (oidc-client-id: kubernetes)",
         matches: chain::apiserver_audience_mismatch,
     },

@@ -39,7 +39,10 @@ impl Browser {
                 crate::infra::process::answers_ok(&http, &status)
             })
             .await?;
+        // An empty profile for every browser: a user never rides on the
+        // cookies (Keycloak's or Dex's session) of the one before.
         let profile = dir.join("chromium-profile");
+        let _ = std::fs::remove_dir_all(&profile);
         let args = vec![
             "--headless".to_string(),
             "--no-sandbox".into(),

@@ -6,7 +6,8 @@
 //!
 //! Two hops are marked so the report shows them before it is read:
 //! - where the chain **stopped**: the hop of the first refusal that no later
-//!   step of the row got past (a later step answered at the same hop). The
+//!   step of the row got past (a later step answered at the same hop; in
+//!   the row of no user, whose steps are separate requests, any other). The
 //!   hop is the one the step's verb and issuer belong to, made precise by
 //!   the page the browser ended on when there is one (a page under
 //!   `/realms/` is Keycloak's; an `error=` sent back with Keycloak's
@@ -16,7 +17,13 @@
 //!   it was given (groups at Keycloak vs Dex's `login successful` line, that
 //!   line vs Dex's ID token, the token vs `kubectl auth whoami`).
 //!
-//! Pure: computed from the typed step reports, never from step labels.
+//! Pure: computed from the typed step reports, never from step labels (only
+//! their number is read from `<n>: `).
+//!
+//! A report does not say which refusals its scenario expected: a base case's
+//! deliberate negative probe (e.g. an unauthenticated `http_get` answered
+//! 401) is drawn as a refusal like any other; it stops the chain only when
+//! nothing got past that hop.
 
 use std::collections::BTreeMap;
 
@@ -84,10 +91,15 @@ pub enum State {
 /// One thing a hop received, gave or answered, and the steps that showed it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Fact {
+    /// Which side of the hop: `""`, or Dex's `received` and `issued`.
+    pub section: &'static str,
     pub label: String,
     pub value: String,
     /// Step numbers.
     pub steps: Vec<u32>,
+    /// Another step showed a different value under the same label, so the
+    /// box names the steps.
+    pub varies: bool,
 }
 
 /// One box of the picture.
@@ -96,7 +108,7 @@ pub struct Hop {
     pub slot: Slot,
     /// The program(s) at this place (`Dex`, `oauth2-proxy`, `app · envoy`).
     pub name: String,
-    pub role: &'static str,
+    pub role: String,
     /// The steps that touched it.
     pub steps: Vec<u32>,
     pub facts: Vec<Fact>,
@@ -145,7 +157,7 @@ pub fn chain(report: &CaseReport) -> Chain {
         .steps
         .iter()
         .any(|s| s.at == Some(At::Dex) || s.dex_login.is_some() || s.kind == "dex_start");
-    let mut rows: Vec<(Option<String>, Vec<(u32, &StepReport, Route)>)> = Vec::new();
+    let mut rows: Vec<(Option<String>, Vec<Trip>)> = Vec::new();
     for (i, s) in report.steps.iter().enumerate() {
         let Some(route) = route(s, has_dex) else {
             continue;
@@ -173,10 +185,15 @@ fn number(s: &StepReport, index: usize) -> u32 {
         .unwrap_or(index as u32 + 1)
 }
 
+/// A step of a row: its number, its report, the way it went.
+type Trip<'a> = (u32, &'a StepReport, Route);
+
 /// The way one step went: the hops it passed, left to right (up to where it
 /// stopped, if it did), what each showed, and where it stopped.
 struct Route {
     hops: Vec<(Slot, &'static str)>,
+    /// What the hop did, where it is not its usual part (a start-up).
+    role: Option<&'static str>,
     facts: Vec<(Slot, String, String)>,
     stop: Option<Slot>,
     refusals: Vec<(Slot, String, String)>,
@@ -279,6 +296,7 @@ fn route(s: &StepReport, has_dex: bool) -> Option<Route> {
     let failed = s.error.is_some();
     let mut r = Route {
         hops: Vec::new(),
+        role: None,
         facts: Vec::new(),
         stop: None,
         refusals: Vec::new(),
@@ -349,7 +367,7 @@ fn route(s: &StepReport, has_dex: bool) -> Option<Route> {
             identities(s, issuer, &mut r.seen);
             if !failed && let Some(p) = &s.page {
                 let text = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
-                if back.is_some() && !text.is_empty() {
+                if s.kind == "browser_login" && back.is_some() && !text.is_empty() {
                     r.facts
                         .push((Slot::App, "page".into(), truncate(&text, 60)));
                 }
@@ -373,7 +391,7 @@ fn route(s: &StepReport, has_dex: bool) -> Option<Route> {
         "envoy_jwt" => {
             r.hops.push((Slot::App, "envoy jwt_authn [emulated]"));
             default_stop = Some(Slot::App);
-            if let Some(aud) = s.claims.as_ref().and_then(|c| aud(c)) {
+            if let Some(aud) = s.claims.as_ref().and_then(aud) {
                 r.facts.push((Slot::App, "token aud".into(), aud));
             }
             let decision = s
@@ -382,8 +400,16 @@ fn route(s: &StepReport, has_dex: bool) -> Option<Route> {
                 .flat_map(|o| o.lines())
                 .find_map(|l| l.split_once("] envoy: ").map(|(_, d)| d.to_string()));
             if let Some(d) = decision.filter(|_| !failed) {
+                let (answer, upstream) = match d.split_once(", upstream headers ") {
+                    Some((a, h)) => (a.to_string(), Some(h.to_string())),
+                    None => (d, None),
+                };
                 r.facts
-                    .push((Slot::App, "answered".into(), truncate(&d, VALUE_MAX)));
+                    .push((Slot::App, "answered".into(), truncate(&answer, VALUE_MAX)));
+                if let Some(h) = upstream {
+                    r.facts
+                        .push((Slot::App, "passed on".into(), truncate(&h, VALUE_MAX)));
+                }
             }
         }
         "kubectl" | "can_i" => {
@@ -408,10 +434,12 @@ fn route(s: &StepReport, has_dex: bool) -> Option<Route> {
         // Start-ups and look-ups are hops only when they failed.
         "dex_start" if failed => {
             r.hops.push((Slot::Dex, "Dex"));
+            r.role = Some("starts with the case's configuration");
             default_stop = Some(Slot::Dex);
         }
         "oauth2_proxy_start" if failed => {
             r.hops.push((Slot::Client, "oauth2-proxy"));
+            r.role = Some("starts with the case's configuration");
             default_stop = Some(Slot::Client);
         }
         "discovery" if failed => {
@@ -421,6 +449,7 @@ fn route(s: &StepReport, has_dex: bool) -> Option<Route> {
             };
             r.hops
                 .push((slot, if slot == Slot::Dex { "Dex" } else { "Keycloak" }));
+            r.role = Some("answers discovery");
             default_stop = Some(slot);
         }
         _ => return None,
@@ -592,7 +621,8 @@ fn headers(output: Option<&str>, slot: Slot, facts: &mut Vec<(Slot, String, Stri
         let names_user = ["user", "email", "group", "role"]
             .iter()
             .any(|w| name.contains(w))
-            && name != "user-agent";
+            && name != "user-agent"
+            && !name.starts_with("sec-");
         if names_user
             && name
                 .chars()
@@ -616,22 +646,23 @@ fn same_set(a: &[String], b: &[String]) -> bool {
     a == b
 }
 
-/// The facts of an identity, `prefix` naming the direction (`got `, `gave `).
-fn identity_facts(id: &Identity, prefix: &str, token: bool) -> Vec<(String, String)> {
+/// The facts of an identity (the user only where it is not the email);
+/// `token`: a token without a group claim says so.
+fn identity_facts(id: &Identity, token: bool) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    if let Some(u) = &id.user {
-        out.push((format!("{prefix}user"), u.clone()));
+    if let Some(u) = id.user.as_ref().filter(|u| id.email.as_ref() != Some(*u)) {
+        out.push(("user".into(), u.clone()));
     }
     if let Some(e) = &id.email {
-        out.push((format!("{prefix}email"), e.clone()));
+        out.push(("email".into(), e.clone()));
     }
     match (&id.groups, &id.roles) {
-        (Some((claim, g)), _) => out.push((format!("{prefix}{claim}"), list(g))),
-        (None, None) if token => out.push((format!("{prefix}groups"), "no group claim".into())),
+        (Some((claim, g)), _) => out.push((claim.clone(), list(g))),
+        (None, None) if token => out.push(("groups".into(), "no group claim".into())),
         _ => {}
     }
     if let Some(r) = &id.roles {
-        out.push((format!("{prefix}roles"), list(r)));
+        out.push(("roles".into(), list(r)));
     }
     if let Some(a) = &id.aud {
         out.push(("aud".into(), a.clone()));
@@ -643,28 +674,47 @@ fn identity_facts(id: &Identity, prefix: &str, token: bool) -> Vec<(String, Stri
 #[derive(Default)]
 struct Acc {
     names: Vec<&'static str>,
+    roles: Vec<&'static str>,
     steps: Vec<u32>,
     facts: Vec<Fact>,
     refusals: Vec<Fact>,
     notes: Vec<String>,
 }
 
-fn add(facts: &mut Vec<Fact>, label: String, value: String, step: u32) {
+fn add(facts: &mut Vec<Fact>, section: &'static str, label: String, value: String, step: u32) {
     match facts
         .iter_mut()
-        .find(|f| f.label == label && f.value == value)
+        .find(|f| f.section == section && f.label == label && f.value == value)
     {
         Some(f) if !f.steps.contains(&step) => f.steps.push(step),
         Some(_) => {}
         None => facts.push(Fact {
+            section,
             label,
             value,
             steps: vec![step],
+            varies: false,
         }),
     }
 }
 
-fn row(user: Option<String>, trips: &[(u32, &StepReport, Route)]) -> Row {
+/// Marks the facts another step contradicts; groups each section together.
+fn settle(facts: &mut [Fact]) {
+    let all = facts.to_vec();
+    for f in facts.iter_mut() {
+        f.varies = all
+            .iter()
+            .any(|o| o.section == f.section && o.label == f.label && o.value != f.value);
+    }
+    let order = |s: &str| ["", "received", "issued"].iter().position(|o| *o == s);
+    let first = |f: &Fact| {
+        all.iter()
+            .position(|o| o.section == f.section && o.label == f.label)
+    };
+    facts.sort_by_key(|f| (order(f.section), first(f)));
+}
+
+fn row(user: Option<String>, trips: &[Trip]) -> Row {
     let mut boxes: BTreeMap<Slot, Acc> = BTreeMap::new();
     for (n, _, r) in trips {
         for (slot, name) in &r.hops {
@@ -672,41 +722,42 @@ fn row(user: Option<String>, trips: &[(u32, &StepReport, Route)]) -> Row {
             if !b.names.contains(name) {
                 b.names.push(name);
             }
+            let role = r.role.unwrap_or(slot.role());
+            if !b.roles.contains(&role) {
+                b.roles.push(role);
+            }
             if !b.steps.contains(n) {
                 b.steps.push(*n);
             }
         }
-        let mut facts = r.facts.clone();
-        if let Some(id) = &r.seen.keycloak {
-            facts.extend(
-                identity_facts(id, "", true)
-                    .into_iter()
-                    .map(|(l, v)| (Slot::Keycloak, l, v)),
-            );
+        let mut facts: Vec<(Slot, &'static str, String, String)> = r
+            .facts
+            .iter()
+            .map(|(s, l, v)| (*s, "", l.clone(), v.clone()))
+            .collect();
+        for (id, slot, section, token) in [
+            (&r.seen.keycloak, Slot::Keycloak, "", true),
+            (&r.seen.dex_got, Slot::Dex, "received", false),
+            (&r.seen.dex_gave, Slot::Dex, "issued", true),
+        ] {
+            if let Some(id) = id {
+                facts.extend(
+                    identity_facts(id, token)
+                        .into_iter()
+                        .map(|(l, v)| (slot, section, l, v)),
+                );
+            }
         }
-        if let Some(id) = &r.seen.dex_got {
-            facts.extend(
-                identity_facts(id, "got ", false)
-                    .into_iter()
-                    .map(|(l, v)| (Slot::Dex, l, v)),
-            );
-        }
-        if let Some(id) = &r.seen.dex_gave {
-            facts.extend(
-                identity_facts(id, "gave ", true)
-                    .into_iter()
-                    .map(|(l, v)| (Slot::Dex, l, v)),
-            );
-        }
-        for (slot, label, value) in facts {
+        for (slot, section, label, value) in facts {
             if let Some(b) = boxes.get_mut(&slot) {
-                add(&mut b.facts, label, value, *n);
+                add(&mut b.facts, section, label, value, *n);
             }
         }
         for (slot, label, value) in &r.refusals {
             if let Some(b) = boxes.get_mut(slot) {
                 add(
                     &mut b.refusals,
+                    "",
                     label.clone(),
                     truncate(value, REFUSAL_MAX),
                     *n,
@@ -724,11 +775,18 @@ fn row(user: Option<String>, trips: &[(u32, &StepReport, Route)]) -> Row {
         }
     }
 
-    // The first refusal no later step of the row got past.
+    // The first refusal no later step of the row got past. The steps of no
+    // user are separate requests, not one sign-in: any of them answering at
+    // the hop gets past it.
     let stopped = trips.iter().enumerate().find_map(|(i, (_, _, r))| {
         let stop = r.stop?;
-        let passed = trips[i + 1..].iter().any(|(_, _, later)| {
-            later.stop.is_none() && later.hops.iter().any(|(s, _)| *s == stop)
+        let others = if user.is_some() {
+            &trips[i + 1..]
+        } else {
+            trips
+        };
+        let passed = others.iter().any(|(_, _, other)| {
+            other.stop.is_none() && other.hops.iter().any(|(s, _)| *s == stop)
         });
         (!passed).then_some(stop)
     });
@@ -740,12 +798,15 @@ fn row(user: Option<String>, trips: &[(u32, &StepReport, Route)]) -> Row {
 
     let mut changed_slots: Vec<Slot> = changed.iter().map(|(s, _)| *s).collect();
     changed_slots.dedup();
+    for b in boxes.values_mut() {
+        settle(&mut b.facts);
+    }
     let hops = boxes
         .into_iter()
         .map(|(slot, b)| Hop {
             slot,
             name: b.names.join(" · "),
-            role: slot.role(),
+            role: b.roles.join("; "),
             steps: b.steps,
             facts: b.facts,
             refusals: b.refusals,
@@ -767,7 +828,7 @@ fn row(user: Option<String>, trips: &[(u32, &StepReport, Route)]) -> Row {
 }
 
 /// Where the identity changed along the row, and how, in words.
-fn changes(trips: &[(u32, &StepReport, Route)]) -> Vec<(Slot, String)> {
+fn changes(trips: &[Trip]) -> Vec<(Slot, String)> {
     let mut out: Vec<(Slot, String)> = Vec::new();
     let mut push = |slot, note: String| {
         if !out.iter().any(|(s, n)| *s == slot && *n == note) {
@@ -775,7 +836,7 @@ fn changes(trips: &[(u32, &StepReport, Route)]) -> Vec<(Slot, String)> {
         }
     };
     let keycloak = trips.iter().find_map(|(_, _, r)| r.seen.keycloak.as_ref());
-    for (i, (n, _, r)) in trips.iter().enumerate() {
+    for (i, (_, _, r)) in trips.iter().enumerate() {
         // What Keycloak gave vs what Dex's connector got.
         if let (Some(kc), Some(got)) = (keycloak, &r.seen.dex_got) {
             if let (Some((claim, k)), Some((_, d))) = (&kc.groups, &got.groups)
@@ -811,7 +872,7 @@ fn changes(trips: &[(u32, &StepReport, Route)]) -> Vec<(Slot, String)> {
                 None if !got_groups.is_empty() => push(
                     Slot::Dex,
                     format!(
-                        "Dex got groups {}, its token has no groups claim (step {n})",
+                        "Dex got groups {}, its token has no groups claim",
                         list(got_groups)
                     ),
                 ),
@@ -1007,14 +1068,18 @@ pub(crate) mod tests {
                 .unwrap()
                 .facts
                 .iter()
-                .map(|f| format!("{}={}", f.label, f.value))
+                .map(|f| {
+                    format!("{} {}={}", f.section, f.label, f.value)
+                        .trim()
+                        .to_string()
+                })
                 .collect::<Vec<_>>()
         };
         assert!(facts(Keycloak).contains(&"member_groups=[admins]".into()));
         assert!(facts(Keycloak).contains(&"aud=dex".into()));
-        assert!(facts(Dex).contains(&"got groups=[admins]".into()));
-        assert!(facts(Dex).contains(&"gave groups=[admins]".into()));
-        assert!(facts(Dex).contains(&"aud=paletteai".into()));
+        assert!(facts(Dex).contains(&"received groups=[admins]".into()));
+        assert!(facts(Dex).contains(&"issued groups=[admins]".into()));
+        assert!(facts(Dex).contains(&"issued aud=paletteai".into()));
         assert_eq!(
             facts(Apiserver),
             vec![
