@@ -110,6 +110,11 @@ fn an_apiserver_client_id_dex_has_no_client_for() {
 }
 
 #[test]
+fn a_healthy_charmed_kubeflow_deployment_as_the_charm_takes_it() {
+    check("ckf-healthy");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {
