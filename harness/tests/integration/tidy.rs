@@ -91,13 +91,13 @@ fn no_test_is_switched_off() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = rust_files(&root.join("harness"));
     files.extend(rust_files(&root.join("scenarios")));
-    let this = Path::new(file!()).file_name().unwrap();
     let off: Vec<String> = files
         .iter()
-        .filter(|f| f.file_name() != Some(this))
         .filter(|f| {
             let text = std::fs::read_to_string(f).unwrap();
-            text.contains("#[ignore") || text.contains("#[should_panic")
+            // Spelled in two halves, so this file does not name them itself.
+            let (ignore, should_panic) = (concat!("#[", "ignore"), concat!("#[", "should_panic"));
+            text.contains(ignore) || text.contains(should_panic)
         })
         .map(|f| f.display().to_string())
         .collect();
