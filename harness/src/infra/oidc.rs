@@ -160,17 +160,7 @@ impl Provider {
         let url = self.userinfo_endpoint.as_deref().ok_or_else(|| {
             Error::http(program, &self.issuer, "no userinfo_endpoint in discovery")
         })?;
-        let resp = http
-            .get(url)
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .map_err(|e| Error::http(program, url, e))?;
-        let status = resp.status();
-        let body = resp
-            .text()
-            .await
-            .map_err(|e| Error::http(program, url, e))?;
+        let (status, body) = send(http.get(url).bearer_auth(access_token), program, url).await?;
         if !status.is_success() {
             return Err(Error::http(program, url, format!("{status}: {body}")));
         }
@@ -178,17 +168,23 @@ impl Provider {
     }
 }
 
-pub async fn get_json(http: &reqwest::Client, program: &str, url: &str) -> Result<Value> {
-    let resp = http
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| Error::http(program, url, e))?;
+/// Sends a request and reads its whole answer: the status and the body.
+pub async fn send(
+    req: reqwest::RequestBuilder,
+    program: &str,
+    url: &str,
+) -> Result<(reqwest::StatusCode, String)> {
+    let resp = req.send().await.map_err(|e| Error::http(program, url, e))?;
     let status = resp.status();
     let body = resp
         .text()
         .await
         .map_err(|e| Error::http(program, url, e))?;
+    Ok((status, body))
+}
+
+pub async fn get_json(http: &reqwest::Client, program: &str, url: &str) -> Result<Value> {
+    let (status, body) = send(http.get(url), program, url).await?;
     if !status.is_success() {
         return Err(Error::http(program, url, format!("{status}: {body}")));
     }

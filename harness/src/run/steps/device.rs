@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::Perform;
 use crate::error::{Error, Result};
-use crate::infra::oidc::{Provider, TokenRefusal};
+use crate::infra::oidc::{Provider, TokenRefusal, send};
 use crate::model::evidence::{DeviceAuthorization, Refusal};
 use crate::model::report::StepReport;
 use crate::model::steps::{At, DeviceLogin};
@@ -63,17 +63,9 @@ impl Perform for DeviceLogin {
         };
         let scope = self.scope.as_deref().unwrap_or("openid");
         let mut report = StepReport::default();
-        let resp = http
-            .post(&endpoint)
-            .form(&[("client_id", self.client.as_str()), ("scope", scope)])
-            .send()
-            .await
-            .map_err(|e| Error::http("keycloak", &endpoint, e))?;
-        let status = resp.status().as_u16();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| Error::http("keycloak", &endpoint, e))?;
+        let form = [("client_id", self.client.as_str()), ("scope", scope)];
+        let (status, text) = send(http.post(&endpoint).form(&form), "keycloak", &endpoint).await?;
+        let status = status.as_u16();
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if status != 200 {
             let code = body["error"].as_str().unwrap_or_default().to_string();

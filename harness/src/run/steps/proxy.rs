@@ -15,7 +15,7 @@ use super::Perform;
 use crate::emulated::istio::{Backends, Gateway, GatewayPlan};
 use crate::error::{Error, IoContext, Result};
 use crate::infra::dexlog;
-use crate::infra::oidc::{Provider, peek_claims};
+use crate::infra::oidc::{Provider, peek_claims, send};
 use crate::model::report::StepReport;
 use crate::model::steps::{HttpGet, Oauth2ProxyStart, ProxyLogin, Step};
 use crate::programs::Program;
@@ -385,15 +385,8 @@ impl Perform for HttpGet {
             })?;
             req = req.bearer_auth(token);
         }
-        let answer = req
-            .send()
-            .await
-            .map_err(|e| Error::http("proxy", &url, e))?;
-        let status = answer.status().as_u16();
-        let body = answer
-            .text()
-            .await
-            .map_err(|e| Error::http("proxy", &url, e))?;
+        let (status, body) = send(req, "proxy", &url).await?;
+        let status = status.as_u16();
         let proxy_log = observe_front(cx, proxy_offset);
         let seen = upstream::parse_page(&body).filter(|_| body.contains(upstream::MARKER));
         let shown = match &seen {
