@@ -47,7 +47,7 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
     Diagnose {
         /// A folder of your deployment's files, each recognised by its content
         /// (what each was taken as is printed); or give the files one by one.
-        #[arg(required_unless_present = "realm", conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "apiserver"])]
+        #[arg(required_unless_present = "realm", conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "apiserver", "kubeconfig", "rbac"])]
         dir: Option<PathBuf>,
         /// Keycloak realm export (JSON, as `kc.sh export` writes it).
         #[arg(long)]
@@ -68,6 +68,13 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
         /// pod manifest, a kind config, or an AuthenticationConfiguration.
         #[arg(long)]
         apiserver: Option<PathBuf>,
+        /// A kubeconfig whose user entry runs kubelogin (`oidc-login
+        /// get-token`): it signs in with your client, secret and scopes.
+        #[arg(long)]
+        kubeconfig: Option<PathBuf>,
+        /// RBAC manifests (ClusterRoleBinding, RoleBinding); repeatable.
+        #[arg(long)]
+        rbac: Vec<PathBuf>,
         /// USER:PASSWORD to sign in as (default: users of the export with a plain password).
         #[arg(long = "user")]
         users: Vec<String>,
@@ -206,6 +213,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             connectors_json,
             keycloak_cert,
             apiserver,
+            kubeconfig,
+            rbac,
             users,
             format,
         } => {
@@ -222,6 +231,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                         connectors_json: connectors_json.as_deref(),
                         keycloak_cert: keycloak_cert.as_deref(),
                         apiserver: apiserver.as_deref(),
+                        kubeconfig: kubeconfig.as_deref(),
+                        rbac: &rbac,
                     };
                     (scenario::userfiles::case_from(&files, &logins)?, Vec::new())
                 }

@@ -100,7 +100,10 @@ pub fn hops(report: &CaseReport) -> HopReport {
         });
     let mut users: Vec<String> = Vec::new();
     for s in &report.steps {
-        if let Some(u) = s.user.as_ref().filter(|_| s.kind == "browser_login")
+        if let Some(u) = s
+            .user
+            .as_ref()
+            .filter(|_| s.kind == "browser_login" || s.kind == "kubelogin")
             && !users.contains(u)
         {
             users.push(u.clone());
@@ -122,12 +125,15 @@ pub fn hops(report: &CaseReport) -> HopReport {
                 groups: groups_in(s.userinfo.as_ref()).or(groups_in(s.claims.as_ref())),
                 ..Hop::default()
             });
-            let dex = login_at(At::Dex).map(|s| Hop {
-                refused: s.error.clone(),
-                logged_groups: s.dex_login.as_ref().map(|l| l.groups.clone()),
-                token_groups: s.claims.as_ref().map(|c| c["groups"].clone()),
-                ..Hop::default()
-            });
+            // Dex's token: from the harness's app, or from the user's kubelogin.
+            let dex = login_at(At::Dex)
+                .or_else(|| find(&|s: &StepReport| s.kind == "kubelogin"))
+                .map(|s| Hop {
+                    refused: s.error.clone(),
+                    logged_groups: s.dex_login.as_ref().map(|l| l.groups.clone()),
+                    token_groups: s.claims.as_ref().map(|c| c["groups"].clone()),
+                    ..Hop::default()
+                });
             let kubernetes = find(&|s: &StepReport| s.kind == "kubectl").map(|s| Hop {
                 refused: s.error.clone(),
                 output: s.output.clone(),

@@ -1,8 +1,17 @@
-//! Identity against authorisation: the username the apiserver computes from
-//! a token (its `--oidc-username-claim` and `--oidc-username-prefix`, with
-//! their defaults) against the users the RBAC bindings name.
+//! Identity against authorisation: the username and groups the apiserver
+//! computes from a token (its `--oidc-username-claim`/`-prefix` and
+//! `--oidc-groups-claim`/`-prefix` with their defaults, or the claim
+//! mappings of an AuthenticationConfiguration), predicted from the token's
+//! claims, against what `kubectl auth whoami` said and the subjects of the
+//! RBAC bindings.
+
+use serde_json::Value;
 
 use super::{ConfigView, Evidence};
+use crate::model::evidence::{BindingAnswer, SeenIdentity};
+use crate::model::report::IdentityCheck;
+use crate::model::spec::ApiServerSpec;
+use crate::programs::kube::rbac;
 
 /// A flag's value in `oidc_flags` (`oidc-username-claim=email`).
 fn flag<'a>(flags: &'a [String], name: &str) -> Option<&'a str> {
@@ -33,6 +42,282 @@ fn username_rule(flags: &[String]) -> (String, String) {
         (Some(p), _) => format!("the prefix `{p}` (--oidc-username-prefix)"),
     };
     (claim_text, prefix_text)
+}
+
+/// How one of username or groups is made from a token.
+#[derive(Debug, Clone, PartialEq)]
+enum Mapping {
+    Claim {
+        claim: String,
+        prefix: String,
+    },
+    /// A CEL expression: not predicted here.
+    Expression(String),
+}
+
+impl Mapping {
+    fn describe(&self, what: &str) -> String {
+        match self {
+            Mapping::Claim { claim, prefix } if prefix.is_empty() => {
+                format!("{what} from claim `{claim}`, no prefix")
+            }
+            Mapping::Claim { claim, prefix } => {
+                format!("{what} from claim `{claim}` with the prefix `{prefix}`")
+            }
+            Mapping::Expression(e) => format!("{what} by the CEL expression `{e}`"),
+        }
+    }
+}
+
+/// The apiserver's username and groups mappings.
+fn mappings(api: &ApiServerSpec) -> Option<(Mapping, Option<Mapping>)> {
+    if let Some(config) = &api.authentication_config {
+        let claims = &config["jwt"][0]["claimMappings"];
+        let mapping = |m: &Value| -> Option<Mapping> {
+            if let Some(e) = m["expression"].as_str() {
+                return Some(Mapping::Expression(e.to_string()));
+            }
+            Some(Mapping::Claim {
+                claim: m["claim"].as_str()?.to_string(),
+                prefix: m["prefix"].as_str().unwrap_or_default().to_string(),
+            })
+        };
+        return Some((mapping(&claims["username"])?, mapping(&claims["groups"])));
+    }
+    let flags = &api.oidc_flags;
+    if flags.is_empty() {
+        return None;
+    }
+    let claim = flag(flags, "oidc-username-claim").unwrap_or("sub");
+    let issuer = flag(flags, "oidc-issuer-url").unwrap_or_default();
+    // The apiserver's defaulting: no prefix (or an empty one) means
+    // `<issuer>#` unless the claim is email; `-` means none.
+    let prefix = match flag(flags, "oidc-username-prefix") {
+        Some("-") => String::new(),
+        None | Some("") if claim == "email" => String::new(),
+        None | Some("") => format!("{issuer}#"),
+        Some(p) => p.to_string(),
+    };
+    let groups = flag(flags, "oidc-groups-claim").map(|g| Mapping::Claim {
+        claim: g.to_string(),
+        prefix: flag(flags, "oidc-groups-prefix")
+            .unwrap_or_default()
+            .to_string(),
+    });
+    Some((
+        Mapping::Claim {
+            claim: claim.to_string(),
+            prefix,
+        },
+        groups,
+    ))
+}
+
+/// The username and groups the mappings give for `claims`, with the group
+/// every authenticated user gets.
+fn predict(
+    claims: &Value,
+    username: &Mapping,
+    groups: Option<&Mapping>,
+) -> Option<(String, Vec<String>)> {
+    let Mapping::Claim { claim, prefix } = username else {
+        return None;
+    };
+    let name = format!("{prefix}{}", claims[claim.as_str()].as_str()?);
+    let mut all = match groups {
+        None => Vec::new(),
+        Some(Mapping::Claim { claim, prefix }) => match &claims[claim.as_str()] {
+            Value::String(g) => vec![format!("{prefix}{g}")],
+            Value::Array(gs) => gs
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|g| format!("{prefix}{g}"))
+                .collect(),
+            _ => Vec::new(),
+        },
+        Some(Mapping::Expression(_)) => return None,
+    };
+    all.push("system:authenticated".to_string());
+    all.sort();
+    Some((name, all))
+}
+
+/// Each user `kubectl auth whoami` was asked about: the apiserver's answer
+/// beside the prediction from its settings, and the bindings' answers.
+pub fn checks(c: &ConfigView, seen: &Evidence) -> Vec<IdentityCheck> {
+    let rules = c.apiserver.as_ref().and_then(mappings);
+    seen.identities
+        .iter()
+        .map(|id| {
+            let rule = match &rules {
+                Some((u, g)) => format!(
+                    "{}; {}",
+                    u.describe("username"),
+                    g.as_ref().map(|g| g.describe("groups")).unwrap_or_else(|| {
+                        "no groups from the token (--oidc-groups-claim not set)".into()
+                    })
+                ),
+                None => "(no OIDC settings)".into(),
+            };
+            let predicted = rules
+                .as_ref()
+                .zip(id.claims.as_ref())
+                .and_then(|((u, g), claims)| predict(claims, u, g.as_ref()));
+            IdentityCheck {
+                user: id.user.clone(),
+                rule,
+                predicted,
+                username: id.username.clone(),
+                groups: id.groups.clone(),
+                bindings: answers(seen, &id.user)
+                    .map(|a| {
+                        format!(
+                            "{} ({}): can-i {} → {} with the user's token ({} as the subject)",
+                            a.binding,
+                            a.subjects.join(", "),
+                            a.action,
+                            a.with_token,
+                            a.as_subject
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn answers<'a>(seen: &'a Evidence, user: &'a str) -> impl Iterator<Item = &'a BindingAnswer> + 'a {
+    seen.binding_answers.iter().filter(move |a| a.user == user)
+}
+
+/// A user none of whose bindings grants anything with their own token,
+/// while some binding does grant its subject: the identity is not bound.
+fn unbound<'a>(seen: &'a Evidence) -> impl Iterator<Item = &'a SeenIdentity> + 'a {
+    seen.identities.iter().filter(|id| {
+        let mut mine = answers(seen, &id.user).peekable();
+        mine.peek().is_some()
+            && answers(seen, &id.user).all(|a| a.with_token != "yes")
+            && answers(seen, &id.user).any(|a| a.as_subject == "yes")
+    })
+}
+
+fn shown(id: &SeenIdentity) -> String {
+    format!("username `{}`, groups {:?}", id.username, id.groups)
+}
+
+/// The apiserver named a user otherwise than its settings predict from the
+/// token's claims.
+pub(super) fn identity_unpredicted(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    checks(c, seen).into_iter().find_map(|check| {
+        let (name, groups) = check.predicted.clone()?;
+        let mut seen_groups = check.groups.clone();
+        seen_groups.sort();
+        (name != check.username || groups != seen_groups).then(|| {
+            format!(
+                "{}: by the settings ({}) the token makes username `{name}`, groups {groups:?}; kubectl auth whoami says username `{}`, groups {seen_groups:?}",
+                check.user, check.rule, check.username
+            )
+        })
+    })
+}
+
+/// A binding names a user or group the apiserver's identity almost is
+/// (with a prefix, a path or another case), and grants nothing.
+pub(super) fn subject_spelled_otherwise(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let manifests = c.apiserver.as_ref()?.rbac.as_deref()?;
+    let bindings = rbac::bindings(manifests).ok()?;
+    let rules = c.apiserver.as_ref().and_then(mappings);
+    unbound(seen).find_map(|id| {
+        bindings.iter().find_map(|b| {
+            let granted = answers(seen, &id.user)
+                .any(|a| a.binding == b.name && a.as_subject == "yes");
+            let (subject, near) = b
+                .subjects
+                .iter()
+                .find_map(|s| Some((s, s.nearly(&id.username, &id.groups)?)))
+                .filter(|_| granted)?;
+            let rule = rules
+                .as_ref()
+                .map(|(u, g)| {
+                    if subject.kind == "Group" {
+                        g.as_ref()
+                            .map(|g| g.describe("groups"))
+                            .unwrap_or_default()
+                    } else {
+                        u.describe("username")
+                    }
+                })
+                .unwrap_or_default();
+            Some(format!(
+                "{} names {subject}; the apiserver calls {} `{near}` ({rule}), so with {}'s own token the binding grants nothing",
+                b.name, id.user, id.user
+            ))
+        })
+    })
+}
+
+/// The relying party never asked for the `groups` scope, so Dex's token
+/// has no groups, and the bindings name groups.
+pub(super) fn groups_scope_not_requested(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let manifests = c.apiserver.as_ref()?.rbac.as_deref()?;
+    let bindings = rbac::bindings(manifests).ok()?;
+    let group_binding = bindings
+        .iter()
+        .find(|b| b.subjects.iter().any(|s| s.kind == "Group"))?;
+    unbound(seen).find_map(|id| {
+        if id.groups.iter().any(|g| !g.starts_with("system:")) {
+            return None;
+        }
+        let kubelogin = seen.commands.iter().find(|r| {
+            r.identity == id.user && r.args.first().is_some_and(|a| a == "oidc-login")
+        })?;
+        let scopes: Vec<&str> = std::iter::once("openid")
+            .chain(
+                kubelogin
+                    .args
+                    .iter()
+                    .filter_map(|a| a.strip_prefix("--oidc-extra-scope="))
+                    .flat_map(|v| v.split(',')),
+            )
+            .collect();
+        if scopes.contains(&"groups") {
+            return None;
+        }
+        let subject = group_binding
+            .subjects
+            .iter()
+            .find(|s| s.kind == "Group")
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        Some(format!(
+            "kubelogin signs {} in with the scopes `{}` (no --oidc-extra-scope=groups), so Dex's token has no groups claim and the apiserver sees {}; {} names {subject}",
+            id.user,
+            scopes.join(" "),
+            shown(id),
+            group_binding.name
+        ))
+    })
+}
+
+/// A signed-in user whom no binding names as the apiserver sees them.
+pub(super) fn bound_by_nothing(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let manifests = c.apiserver.as_ref()?.rbac.as_deref()?;
+    let bindings = rbac::bindings(manifests).ok()?;
+    let named: Vec<String> = bindings
+        .iter()
+        .map(|b| {
+            let subjects: Vec<String> = b.subjects.iter().map(ToString::to_string).collect();
+            format!("{} ({})", b.name, subjects.join(", "))
+        })
+        .collect();
+    unbound(seen).next().map(|id| {
+        format!(
+            "no binding names {} as the apiserver sees them ({}); the bindings name: {}",
+            id.user,
+            shown(id),
+            named.join("; ")
+        )
+    })
 }
 
 /// kubectl was Forbidden for a user the bindings made before it do not name,

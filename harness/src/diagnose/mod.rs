@@ -198,6 +198,22 @@ const CATALOGUE: &[Known] = &[
         matches: identity::username_not_bound,
     },
     Known {
+        id: "kubelogin-groups-scope-missing",
+        title: "kubelogin does not ask for the groups scope, so the token has no groups",
+        cause: "Dex puts the user's groups in the ID token only when the client asks for the `groups` scope; kubelogin asks for `openid` and its --oidc-extra-scope values only, so without `groups` the apiserver sees no groups and a binding to a group never matches",
+        fix: "add `--exec-arg=--oidc-extra-scope=groups` to the kubeconfig's user entry (and clear kubelogin's token cache so it signs in again)",
+        reference: "Dex: scopes (groups); kubelogin: --oidc-extra-scope; guide 003 (oidc-login setup --oidc-extra-scope)",
+        matches: identity::groups_scope_not_requested,
+    },
+    Known {
+        id: "rbac-subject-spelled-otherwise",
+        title: "The RBAC binding spells the user or group otherwise than the apiserver",
+        cause: "the apiserver names the token's user and groups with its prefixes (--oidc-username-prefix, --oidc-groups-prefix, or `<issuer>#` by default), and Keycloak's full group path keeps its `/`; the binding names them without, so it matches nobody",
+        fix: "bind the name `kubectl auth whoami` shows (the quoted one above), or change the apiserver's prefix so its name is the binding's",
+        reference: "Kubernetes: OpenID Connect tokens (--oidc-groups-prefix, --oidc-username-prefix); RBAC subjects",
+        matches: identity::subject_spelled_otherwise,
+    },
+    Known {
         id: "apiserver-issuer-mismatch",
         title: "The apiserver expects another issuer",
         cause: "`--oidc-issuer-url` differs from the token's `iss` (Dex's `issuer`), e.g. by a trailing slash",
@@ -357,10 +373,35 @@ const CATALOGUE: &[Known] = &[
         reference: "guide 004, Step 3 (Create Realm from the sample realm file) and Managing Users",
         matches: osmo::offline_access_not_granted,
     },
+    Known {
+        id: "rbac-binds-nobody-signed-in",
+        title: "No RBAC binding names the signed-in user as the apiserver sees them",
+        cause: "each binding grants its own subjects (checked by impersonating them), but none of them is the username or a group the apiserver computed from the user's token",
+        fix: "bind the username or a group `kubectl auth whoami` shows for the user, or make the token carry the group the binding names",
+        reference: "Kubernetes: RBAC (subjects); kubectl auth whoami",
+        matches: identity::bound_by_nothing,
+    },
+    Known {
+        id: "apiserver-identity-unpredicted",
+        title: "The apiserver names the user otherwise than its settings say",
+        cause: "kubectl auth whoami shows another username or groups than the apiserver's OIDC settings make from the token's claims: a setting the harness did not read, or one the apiserver reads otherwise (a literal quote in a manifest is part of the value)",
+        fix: "compare the two identities above and the settings that make them; file an issue with the harness if the settings are plain",
+        reference: "Kubernetes: OpenID Connect tokens; kubectl auth whoami",
+        matches: identity::identity_unpredicted,
+    },
 ];
 
 /// Every catalogue entry the evidence matches, then every error signature
 /// of the programs' sources it shows (`signatures.rs`) not already named.
+/// Each signed-in user at the apiserver, against its settings and the
+/// RBAC bindings (the hop report shows them).
+pub fn identities(
+    config: &ConfigView,
+    seen: &Evidence,
+) -> Vec<crate::model::report::IdentityCheck> {
+    identity::checks(config, seen)
+}
+
 pub fn diagnose(config: &ConfigView, seen: &Evidence) -> Vec<Diagnosis> {
     let mut found: Vec<Diagnosis> = CATALOGUE
         .iter()

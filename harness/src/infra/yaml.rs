@@ -80,6 +80,15 @@ pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, YamlErr
     saphyr::from_str_with_options(text, options()).map_err(|e| convert(text, &e))
 }
 
+/// Reads every document of a stream (`---`-separated manifests); empty
+/// documents are left out.
+pub fn documents(text: &str) -> Result<Vec<serde_json::Value>, YamlError> {
+    let docs: Vec<serde_json::Value> =
+        saphyr::from_str_multiple_with_options::<serde_json::Value, _>(text, options())
+            .map_err(|e| convert(text, &e))?;
+    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+}
+
 /// Writes `value` as one YAML document (block style, 2-space indentation,
 /// no `---`). Strings that a YAML 1.1 or 1.2 reader would take for a boolean,
 /// number, null or timestamp are quoted; strings with line breaks are written

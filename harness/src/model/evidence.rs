@@ -228,6 +228,73 @@ pub struct DeviceAuthorization {
     pub body: String,
 }
 
+/// Who the apiserver took a user's own token for (`kubectl auth whoami`),
+/// beside the claims of that token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeenIdentity {
+    pub user: String,
+    pub username: String,
+    pub groups: Vec<String>,
+    /// The verified claims of the token kubectl sent, when a step got them.
+    pub claims: Option<Value>,
+}
+
+impl SeenIdentity {
+    /// The username and groups of a `kubectl auth whoami -o json` answer (a
+    /// SelfSubjectReview), or of its table (`Username  x` / `Groups  [a b]`).
+    pub fn from_whoami(text: &str) -> Option<SeenIdentity> {
+        let json = text
+            .find('{')
+            .zip(text.rfind('}'))
+            .and_then(|(a, b)| serde_json::from_str::<serde_json::Value>(&text[a..=b]).ok());
+        if let Some(review) = json {
+            let info = &review["status"]["userInfo"];
+            return Some(SeenIdentity {
+                username: info["username"].as_str()?.to_string(),
+                groups: info["groups"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|g| g.as_str().map(String::from))
+                    .collect(),
+                ..Default::default()
+            });
+        }
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+        };
+        Some(SeenIdentity {
+            username: value("Username")?,
+            groups: value("Groups")
+                .unwrap_or_default()
+                .trim_matches(['[', ']'])
+                .split_whitespace()
+                .map(String::from)
+                .collect(),
+            ..Default::default()
+        })
+    }
+}
+
+/// A request one of the user's RBAC bindings allows, asked of the real
+/// apiserver with a user's own token and as the binding's first subject.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BindingAnswer {
+    pub user: String,
+    /// `ClusterRoleBinding/oidc-admins`.
+    pub binding: String,
+    /// `Group `admins``, each subject of the binding.
+    pub subjects: Vec<String>,
+    /// `create deployments.apps` (with `-n <namespace>` for a RoleBinding).
+    pub action: String,
+    /// `yes` or `no` with the user's token.
+    pub with_token: String,
+    /// `yes` or `no` impersonating the binding's first subject: whether the
+    /// binding grants the request at all.
+    pub as_subject: String,
+}
+
 /// What a case showed, hop by hop.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Evidence {
@@ -264,6 +331,12 @@ pub struct Evidence {
     /// Every kubectl run, in order.
     #[serde(default)]
     pub commands: Vec<CommandRun>,
+    /// Who the apiserver said each user's token is (`kubectl auth whoami`).
+    #[serde(default)]
+    pub identities: Vec<SeenIdentity>,
+    /// The user's RBAC bindings asked with each user's token.
+    #[serde(default)]
+    pub binding_answers: Vec<BindingAnswer>,
     /// Tokens kubectl sent that the apiserver answered `Unauthorized`.
     #[serde(default)]
     pub refused_tokens: Vec<RefusedToken>,

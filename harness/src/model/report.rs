@@ -22,7 +22,28 @@ pub struct CaseReport {
     pub predictions: Vec<String>,
     /// For a user's files: every substitution the replay made.
     pub replayed_as: Vec<Substitution>,
+    /// Each signed-in user as the apiserver saw them, against its settings
+    /// and the RBAC bindings.
+    pub identities: Vec<IdentityCheck>,
     pub seconds: f64,
+}
+
+/// A user's identity at the apiserver: what its settings predict from the
+/// token's claims, what `kubectl auth whoami` said, and what each of the
+/// user's RBAC bindings answered for that token.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct IdentityCheck {
+    pub user: String,
+    /// How the apiserver's settings name users and groups, in words.
+    pub rule: String,
+    /// From the token's claims by that rule (`None`: a CEL expression, or
+    /// no claims to predict from).
+    pub predicted: Option<(String, Vec<String>)>,
+    /// What the apiserver said.
+    pub username: String,
+    pub groups: Vec<String>,
+    /// `ClusterRoleBinding/x (Group `admins`): can-i create … → no`.
+    pub bindings: Vec<String>,
 }
 
 /// One thing the replay of a user's files changed, and to what.

@@ -25,6 +25,7 @@ macro_rules! step_kinds {
             Kubelogin(Kubelogin),
             Kubectl(Kubectl),
             CanI(CanI),
+            BindingsCanI(BindingsCanI),
             ProxyCanI(ProxyCanI),
             ProxyLogin(ProxyLogin),
             HttpGet(HttpGet),
@@ -350,6 +351,10 @@ pub struct Kubelogin {
     /// The guide's flags (`--oidc-issuer-url=...`); the harness adds only the
     /// token cache, CA, listen address and browser hook.
     pub args: Vec<String>,
+    /// Whether kubelogin must hand out a token (default true; `null`: either
+    /// is fine, and a failure is the step's report, as `diagnose` needs).
+    #[serde(default = "yes")]
+    pub success: Option<bool>,
     #[serde(default)]
     pub expect: KubeloginExpect,
 }
@@ -436,6 +441,23 @@ pub struct CanI {
 impl StepData for CanI {
     fn label(&self) -> String {
         format!("can-i matrix ({} rows)", self.rows.len())
+    }
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Apiserver]
+    }
+}
+
+/// The RBAC bindings the apiserver was given (`apiserver.rbac`), each asked
+/// for one request its role allows, with every signed-in user's own token
+/// and as the binding's subject: what `diagnose` compares the apiserver's
+/// identity of each user with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BindingsCanI {}
+
+impl StepData for BindingsCanI {
+    fn label(&self) -> String {
+        "can-i the RBAC bindings imply".to_string()
     }
     fn needs(&self) -> Vec<Need> {
         vec![Need::Apiserver]

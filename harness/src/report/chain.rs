@@ -966,6 +966,7 @@ pub(crate) mod tests {
             diagnoses: vec![],
             predictions: vec![],
             replayed_as: vec![],
+            identities: vec![],
             seconds: 9.5,
         }
     }

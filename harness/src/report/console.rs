@@ -81,6 +81,7 @@ pub fn diagnosed_json(
         "static_check": report.predictions,
         "notes": report.findings,
         "hops": hops,
+        "identities": report.identities,
         "diagnoses": report.diagnoses,
         "evidence": report.dir,
     })
@@ -129,7 +130,34 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
         if let Some(d) = &u.dex {
             let _ = writeln!(out, "  hop 2  Dex:      {}", dex_line(d));
         }
+        let identity = report.identities.iter().find(|i| i.user == u.user);
         match u.kubernetes.as_ref().and_then(|k| k.output.as_deref()) {
+            Some(_) if identity.is_some() => {
+                let i = identity.expect("matched");
+                let _ = writeln!(
+                    out,
+                    "  hop 3  Kubernetes (kubectl auth whoami with the user's token): username `{}`, groups {:?}",
+                    i.username, i.groups
+                );
+                let _ = writeln!(out, "         the apiserver's settings: {}", i.rule);
+                if let Some((name, groups)) = &i.predicted {
+                    let mut seen = i.groups.clone();
+                    seen.sort();
+                    let agrees = *name == i.username && *groups == seen;
+                    let _ = writeln!(
+                        out,
+                        "         predicted from the token's claims: username `{name}`, groups {groups:?}{}",
+                        if agrees {
+                            " (as the apiserver said)"
+                        } else {
+                            "  ← NOT what the apiserver said"
+                        }
+                    );
+                }
+                for b in &i.bindings {
+                    let _ = writeln!(out, "         {b}");
+                }
+            }
             Some(text) => {
                 let _ = writeln!(
                     out,

@@ -162,6 +162,7 @@ mod tests {
             }],
             predictions: vec![],
             replayed_as: Vec::new(),
+            identities: Vec::new(),
             seconds: 12.345,
         }
     }

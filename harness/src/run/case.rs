@@ -68,6 +68,9 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         "redirect_uri".into(),
         format!("http://localhost:{kubelogin_port}"),
     );
+    values
+        .kubelogin
+        .insert("port".into(), kubelogin_port.to_string());
     values.env.insert("HOME".into(), dir.display().to_string());
     let mut startup = Startup::new(&realm_name, &mut values)?;
     let file = case.file.path.display().to_string();
@@ -132,6 +135,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         apiserver: scenario.apiserver.clone(),
     };
     let diagnoses = diagnose::diagnose(&config, &cx.evidence);
+    let identities = diagnose::identities(&config, &cx.evidence);
     let verdict = match &result {
         Ok(_) if case.check_diagnosis => verify_diagnosis(&cx, case, &diagnoses).await,
         _ => Ok(()),
@@ -157,6 +161,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         diagnoses,
         predictions,
         replayed_as,
+        identities,
         seconds: started.elapsed().as_secs_f64(),
     };
     write_json(&dir.join("report.json"), &report)?;

@@ -28,7 +28,8 @@
 //! `keycloak.url`, `keycloak.issuer`, `keycloak.realm` (unique per case),
 //! `keycloak.ingress_issuer` (the realm through `keycloak.ingress`),
 //! `dex.issuer`, `dex.callback`, `dex.internal` (Dex at its own address, as a
-//! program inside the cluster calls it), `app.redirect_uri`, `tls.ca_file`
+//! program inside the cluster calls it), `app.redirect_uri`,
+//! `kubelogin.redirect_uri` and `kubelogin.port` (its listen port), `tls.ca_file`
 //! (the run's CA, for Dex's `rootCAs`), `oauth2_proxy.url`,
 //! `oauth2_proxy.callback`, `oauth2_proxy.cookie_secret` (32 random bytes,
 //! URL-safe base64), `oauth2_proxy.cookie_secret_openssl` (as `openssl rand
@@ -94,6 +95,7 @@
 pub mod kind;
 pub mod template;
 pub mod usercert;
+pub mod userclient;
 pub mod userdir;
 pub mod userfiles;
 mod validate;

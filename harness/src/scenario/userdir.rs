@@ -7,10 +7,10 @@
 //! apiserver's OIDC settings as a file of flags, a static pod manifest (its
 //! `command`/`args` list, quotes kept literal as the kubelet does), a kind
 //! config (`kubeadmConfigPatches` with `apiServer.extraArgs`) or an
-//! AuthenticationConfiguration. Also recognised, and reported as not replayed
-//! yet (never dropped silently): oauth2-proxy's cfg and `OAUTH2_PROXY_*`
-//! environment, a kubeconfig with an exec entry, RBAC bindings, an app's OIDC
-//! client settings.
+//! AuthenticationConfiguration; a kubeconfig whose user entry runs kubelogin
+//! (the relying party); RBAC manifests. Also recognised, and reported as not
+//! replayed yet (never dropped silently): oauth2-proxy's cfg and
+//! `OAUTH2_PROXY_*` environment, an app's OIDC client settings.
 
 use std::path::{Path, PathBuf};
 
@@ -67,11 +67,7 @@ impl Kind {
     pub fn replayed(self) -> bool {
         !matches!(
             self,
-            Kind::Oauth2ProxyConfig
-                | Kind::Oauth2ProxyEnv
-                | Kind::Kubeconfig
-                | Kind::Rbac
-                | Kind::ClientSettings
+            Kind::Oauth2ProxyConfig | Kind::Oauth2ProxyEnv | Kind::ClientSettings
         )
     }
 }
@@ -131,6 +127,15 @@ pub(super) fn kind_of(path: &Path, text: &str) -> Option<Kind> {
     {
         return Some(kind);
     }
+    // A stream of manifests (`---`): RBAC when every one is.
+    if let Ok(docs) = yaml::documents(text)
+        && docs.len() > 1
+        && docs
+            .iter()
+            .all(|d| is_rbac(d["kind"].as_str().unwrap_or_default()))
+    {
+        return Some(Kind::Rbac);
+    }
     // Not YAML (or not a document of its own): flags, environment, cfg, or
     // a connectors value the charm cannot parse.
     let lines: Vec<&str> = text
@@ -184,7 +189,7 @@ pub(super) fn kind_of_document(doc: &Value) -> Option<Kind> {
         }
         "ConfigMap" if doc["data"]["config.yaml"].is_string() => return Some(Kind::DexConfigMap),
         "Config" if doc["users"].is_array() => return Some(Kind::Kubeconfig),
-        "ClusterRoleBinding" | "RoleBinding" | "List" => return Some(Kind::Rbac),
+        k if is_rbac(k) => return Some(Kind::Rbac),
         _ => {}
     }
     if doc["realm"].is_string() && (doc.get("clients").is_some() || doc.get("users").is_some()) {
@@ -210,6 +215,13 @@ pub(super) fn kind_of_document(doc: &Value) -> Option<Kind> {
         return Some(Kind::ClientSettings);
     }
     None
+}
+
+fn is_rbac(kind: &str) -> bool {
+    matches!(
+        kind,
+        "ClusterRoleBinding" | "RoleBinding" | "ClusterRole" | "Role" | "List"
+    )
 }
 
 /// The kube-apiserver container of a Pod.
@@ -401,6 +413,10 @@ mod tests {
         check("OAUTH2_PROXY_CLIENT_ID=x\n", Some(Kind::Oauth2ProxyEnv));
         check("kind: Config\nusers: []\n", Some(Kind::Kubeconfig));
         check("kind: ClusterRoleBinding\n", Some(Kind::Rbac));
+        check(
+            "kind: ClusterRole\nmetadata: {name: r}\n---\nkind: ClusterRoleBinding\n",
+            Some(Kind::Rbac),
+        );
         check(
             "client_id: app\nredirect_uri: https://x/cb\n",
             Some(Kind::ClientSettings),

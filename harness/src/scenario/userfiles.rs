@@ -16,11 +16,12 @@
 //! charm renders. With the certificate their Keycloak presents, Dex meets its
 //! names and its CA as they do (`usercert`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 use super::usercert::{self, KeycloakCert};
+use super::userclient;
 use super::userdir::{self, Kind};
 use super::{Case, ScenarioFile, load_json};
 use crate::emulated::dex_auth_charm;
@@ -51,6 +52,11 @@ pub struct UserFiles<'a> {
     /// A file of `--oidc-*` flags (one per line or space-separated), or an
     /// `AuthenticationConfiguration` YAML.
     pub apiserver: Option<&'a Path>,
+    /// A kubeconfig whose user entry runs kubelogin (`oidc-login get-token`):
+    /// the relying party, with its client, secret and scopes.
+    pub kubeconfig: Option<&'a Path>,
+    /// RBAC manifests (ClusterRoleBinding, RoleBinding, their roles).
+    pub rbac: &'a [PathBuf],
 }
 
 /// A realm export and a Dex config (the common case).
@@ -67,6 +73,8 @@ pub fn case(
             connectors_json: None,
             keycloak_cert: None,
             apiserver,
+            kubeconfig: None,
+            rbac: &[],
         },
         logins,
     )
@@ -97,8 +105,15 @@ pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir:
     let realm = one(&[Kind::RealmExport])?.ok_or_else(|| {
         Error::input(dir, 0, 0, "no Keycloak realm export (`kc.sh export`, or the admin console's Partial export) in this folder")
     })?;
+    let rbac: Vec<PathBuf> = taken
+        .iter()
+        .filter(|t| t.kind == Kind::Rbac)
+        .map(|t| t.path.clone())
+        .collect();
     let files = UserFiles {
         realm,
+        kubeconfig: one(&[Kind::Kubeconfig])?,
+        rbac: &rbac,
         dex_config: one(&[Kind::DexConfig, Kind::DexHelmValues, Kind::DexConfigMap])?,
         connectors_json: one(&[Kind::CharmConnectors])?,
         keycloak_cert: one(&[Kind::Certificate])?,
@@ -223,8 +238,46 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             .unwrap_or_default(),
         &kc_issuer,
     );
-    let apiserver = match files.apiserver {
+    let mut apiserver = match files.apiserver {
         Some(path) => Some(apiserver_spec(path, &dex_issuer, &mut replayed)?),
+        None => None,
+    };
+    if !files.rbac.is_empty() {
+        let manifests = rbac_manifests(files.rbac, &dex_issuer, &mut replayed)?;
+        match apiserver.as_mut() {
+            Some(spec) => spec["rbac"] = json!(manifests),
+            None => replayed.push(Substitution::new(
+                "RBAC bindings",
+                files
+                    .rbac
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                "not replayed: no apiserver settings among the files to apply them to",
+            )),
+        }
+    }
+    // The relying party: the user's kubelogin when their kubeconfig names
+    // one, run with its own flags; else one the harness stands in with.
+    let kubelogin = match files.kubeconfig {
+        Some(path) => {
+            let entry = userclient::kubelogin(path)?.ok_or_else(|| {
+                Error::input(
+                    path,
+                    0,
+                    0,
+                    "no user entry of this kubeconfig runs kubelogin (`exec` with `oidc-login get-token`)",
+                )
+            })?;
+            let flags: Vec<String> = entry
+                .replayed_flags(path, &mut replayed)
+                .iter()
+                .map(|f| rewrite(&json!(f)).as_str().unwrap_or(f).to_string())
+                .collect();
+            map_kubelogin_redirects(&mut dex, &entry, path, &mut replayed);
+            Some((entry, flags))
+        }
         None => None,
     };
     // Sign in as the apiserver's client when Dex has it, so the token's
@@ -236,11 +289,30 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                 .map(String::from)
         })
     });
-    let (app, stood_in) = add_app_client(&mut dex, audience.as_deref());
-    replayed.push(stood_in);
-    // Without a Dex client for the apiserver's audience no token can pass;
-    // signing in as another client would only show an audience of ours.
-    let audience_missing = audience.is_some() && app["client_id"].as_str() != audience.as_deref();
+    let (app, audience_missing) = match &kubelogin {
+        Some((entry, _)) => {
+            replayed.push(Substitution::new(
+                "the relying party",
+                format!(
+                    "kubelogin of user entry `{}` (client `{}`, scopes {})",
+                    entry.entry,
+                    entry.value("--oidc-client-id").unwrap_or("?"),
+                    entry.scopes().join(" ")
+                ),
+                "the same kubelogin, the pinned version, with those flags",
+            ));
+            (None, false)
+        }
+        None => {
+            let (app, stood_in) = add_app_client(&mut dex, audience.as_deref());
+            replayed.push(stood_in);
+            // Without a Dex client for the apiserver's audience no token can
+            // pass; signing in as another client would only show an audience
+            // of ours.
+            let missing = audience.is_some() && app["client_id"].as_str() != audience.as_deref();
+            (Some(app), missing)
+        }
+    };
 
     let logins: Vec<Login> = if logins.is_empty() {
         plain_passwords(&realm)
@@ -274,15 +346,24 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             "scope": scopes, "user": l.user, "password": l.password,
             "expect": {"page_text": ""},
         }}));
-        steps.push(json!({"browser_login": {
-            "at": "dex", "connector": connector_id, "user": l.user, "password": l.password,
-            "expect": {"page_text": ""},
-        }}));
-        if apiserver.is_some() && !audience_missing {
-            steps.push(
-                json!({"kubectl": {"as": l.user, "args": ["auth", "whoami"], "success": null}}),
-            );
+        match &kubelogin {
+            Some((_, flags)) => steps.push(json!({"kubelogin": {
+                "user": l.user, "password": l.password, "connector": connector_id,
+                "args": flags, "success": null,
+            }})),
+            None => steps.push(json!({"browser_login": {
+                "at": "dex", "connector": connector_id, "user": l.user, "password": l.password,
+                "expect": {"page_text": ""},
+            }})),
         }
+        if apiserver.is_some() && !audience_missing {
+            steps.push(json!({"kubectl": {
+                "as": l.user, "args": ["auth", "whoami", "-o", "json"], "success": null,
+            }}));
+        }
+    }
+    if apiserver.as_ref().is_some_and(|a| a.get("rbac").is_some()) && !audience_missing {
+        steps.push(json!({"bindings_can_i": {}}));
     }
     let mut problems = Vec::new();
     if audience_missing {
@@ -312,9 +393,11 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         "findings": notes,
         "keycloak": keycloak,
         "dex": dex_spec,
-        "app": app,
         "steps": steps,
     });
+    if let Some(app) = app {
+        raw["app"] = app;
+    }
     if let Some(spec) = apiserver {
         raw["apiserver"] = spec;
     }
@@ -391,9 +474,12 @@ fn source(files: &UserFiles) -> String {
         files.dex_config,
         files.connectors_json,
         files.keycloak_cert,
+        files.apiserver,
+        files.kubeconfig,
     ]
     .into_iter()
     .flatten()
+    .chain(files.rbac.iter().map(PathBuf::as_path))
     .map(|p| p.display().to_string())
     .collect::<Vec<_>>()
     .join(" + ")
@@ -550,6 +636,74 @@ fn apiserver_spec(
     ));
     flags.push(json!("oidc-ca-file={{ tls.ca_file }}"));
     Ok(json!({"oidc_flags": flags}))
+}
+
+/// Dex's redirect URIs that are kubelogin's on the user's machine
+/// (`http://localhost:8000`) become the run's kubelogin's; any other stays,
+/// so a client that lacks kubelogin's URI still lacks it.
+fn map_kubelogin_redirects(
+    dex: &mut Value,
+    entry: &userclient::KubeloginEntry,
+    path: &Path,
+    replayed: &mut Vec<Substitution>,
+) {
+    let theirs = entry.redirect_uris();
+    let client_id = entry.value("--oidc-client-id").unwrap_or_default();
+    for client in dex["staticClients"].as_array_mut().into_iter().flatten() {
+        if client["id"] != client_id {
+            continue;
+        }
+        for uri in client["redirectURIs"].as_array_mut().into_iter().flatten() {
+            let Some(given) = uri.as_str().filter(|u| theirs.iter().any(|t| t == u)) else {
+                continue;
+            };
+            let host = given
+                .trim_start_matches("http://")
+                .rsplit_once(':')
+                .map(|(h, _)| h)
+                .unwrap_or("localhost");
+            let run = format!("http://{host}:{{{{ kubelogin.port }}}}");
+            replayed.push(Substitution::new(
+                format!(
+                    "Dex staticClients `{client_id}` redirectURIs (kubelogin's, {})",
+                    path.display()
+                ),
+                given,
+                run.clone(),
+            ));
+            *uri = json!(run);
+        }
+    }
+}
+
+/// The user's RBAC manifests as one stream, subjects under Dex's issuer
+/// (`https://…/dex#alice`) moved with it.
+fn rbac_manifests(
+    paths: &[PathBuf],
+    dex_issuer: &str,
+    replayed: &mut Vec<Substitution>,
+) -> Result<String> {
+    let mut out = Vec::new();
+    for path in paths {
+        let text =
+            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+        let docs = crate::infra::yaml::documents(&text)
+            .map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+        for doc in docs {
+            let moved = rewrite_prefix(&doc, dex_issuer, "{{ dex.issuer }}");
+            if moved != doc {
+                replayed.push(Substitution::new(
+                    format!("{}: subjects named under Dex's issuer", path.display()),
+                    dex_issuer,
+                    "{{ dex.issuer }}",
+                ));
+            }
+            out.push(crate::infra::yaml::to_string(&moved).map_err(|e| {
+                Error::input(path, 0, 0, format!("cannot write it back as YAML: {e}"))
+            })?);
+        }
+    }
+    Ok(out.join("---\n"))
 }
 
 /// Users of the export with a plain-text password credential.

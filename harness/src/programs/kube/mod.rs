@@ -4,6 +4,7 @@
 
 pub mod apiserver;
 pub mod kind;
+pub mod rbac;
 
 use serde_json::Value;
 

@@ -6,9 +6,10 @@ use super::kubelogin::kubectl_as_exec_user;
 use super::tokens::{UNAUTHENTICATED, note_refused};
 use crate::emulated::ImpersonationProxy;
 use crate::error::{Error, Result};
-use crate::model::evidence::{CommandRun, Impersonated};
+use crate::model::evidence::{BindingAnswer, CommandRun, Impersonated, SeenIdentity};
 use crate::model::report::StepReport;
-use crate::model::steps::{CanI, Kubectl, ProxyCanI};
+use crate::model::steps::{BindingsCanI, CanI, Kubectl, ProxyCanI};
+use crate::programs::kube::rbac;
 use crate::run::cx::StepCx;
 use crate::run::verify::{verify_error, verify_no_error, verify_text};
 
@@ -27,6 +28,19 @@ impl Perform for Kubectl {
             }
             None => kubectl_with_kubeconfig(cx, self).await?,
         };
+        if success
+            && self
+                .args
+                .starts_with(&["auth".to_string(), "whoami".to_string()])
+        {
+            if let Some(seen) = SeenIdentity::from_whoami(&text) {
+                cx.evidence.identities.push(SeenIdentity {
+                    user: self.identity.clone(),
+                    claims: cx.claims.get(&self.identity).cloned(),
+                    ..seen
+                });
+            }
+        }
         cx.evidence.commands.push(CommandRun {
             identity: self.identity.clone(),
             args: self.args.clone(),
@@ -138,6 +152,79 @@ impl Perform for CanI {
             ));
         }
         Ok(StepReport::default())
+    }
+}
+
+/// Each binding of the user's RBAC manifests, asked for one request its role
+/// allows, with every signed-in user's own token and as its first subject.
+impl Perform for BindingsCanI {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let manifests = cx
+            .scenario
+            .apiserver
+            .as_ref()
+            .and_then(|a| a.rbac.clone())
+            .unwrap_or_default();
+        let bindings = rbac::bindings(&manifests)
+            .map_err(|e| Error::step("bindings_can_i", format!("the RBAC manifests: {e}")))?;
+        let api = cx.apiserver()?;
+        let mut users: Vec<String> = cx.tokens.keys().cloned().collect();
+        users.sort();
+        let (mut table, mut answers) = (Vec::new(), Vec::new());
+        for binding in &bindings {
+            let Some(action) = &binding.action else {
+                table.push(format!(
+                    "{}: role {} is neither built in nor in the files: not asked",
+                    binding.name, binding.role
+                ));
+                continue;
+            };
+            let mut args = vec!["auth".to_string(), "can-i".into()];
+            args.extend(action.iter().cloned());
+            if let Some(ns) = &binding.namespace {
+                args.extend(["-n".to_string(), ns.clone()]);
+            }
+            let as_subject = match binding
+                .subjects
+                .iter()
+                .find(|s| s.kind == "User" || s.kind == "Group")
+            {
+                Some(subject) => {
+                    let mut asked = args.clone();
+                    if subject.kind == "User" {
+                        asked.push(format!("--as={}", subject.name));
+                    } else {
+                        asked.push("--as=oidc-harness:any-member".into());
+                        asked.push(format!("--as-group={}", subject.name));
+                    }
+                    answer(&api.kubectl(api.admin_kubeconfig(), &asked).await?.stdout)
+                }
+                None => "-".to_string(),
+            };
+            for user in &users {
+                let token = &cx.tokens[user];
+                let kubeconfig = api.token_kubeconfig(&safe_name(user), token)?;
+                let with_token = answer(&api.kubectl(&kubeconfig, &args).await?.stdout);
+                let shown = args[2..].join(" ");
+                table.push(format!(
+                    "{user}: can-i {shown} ({}): {with_token} with the user's token, {as_subject} as the binding's subject",
+                    binding.name
+                ));
+                answers.push(BindingAnswer {
+                    user: user.clone(),
+                    binding: binding.name.clone(),
+                    subjects: binding.subjects.iter().map(|s| s.to_string()).collect(),
+                    action: shown,
+                    with_token,
+                    as_subject: as_subject.clone(),
+                });
+            }
+        }
+        cx.evidence.binding_answers.extend(answers);
+        Ok(StepReport {
+            output: Some(table.join("\n")),
+            ..Default::default()
+        })
     }
 }
 

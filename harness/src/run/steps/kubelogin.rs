@@ -18,13 +18,16 @@ use super::Perform;
 use super::kube::{flag, safe_name};
 use super::tokens::{UNAUTHENTICATED, cached_id_token, note_refused};
 use crate::error::{Error, IoContext, Result};
+use crate::infra::dexlog;
 use crate::infra::oidc::Provider;
 use crate::infra::process::{guard, watch};
+use crate::model::evidence::CommandRun;
 use crate::model::report::StepReport;
 use crate::model::steps::{Kubectl, Kubelogin, SetCredentials, SignInAs};
+use crate::programs::Program;
 use crate::run::cx::StepCx;
 use crate::run::signin::{SignInEnd, sign_in};
-use crate::run::verify::{redact, verify_subset};
+use crate::run::verify::{redact, settle_log, verify_subset, wait_login_line};
 
 /// How long a command may run before kubelogin opens its browser or it ends.
 const UNTIL_BROWSER: Duration = Duration::from_secs(60);
@@ -91,6 +94,9 @@ pub(super) struct Driven {
     pub(super) output: Output,
     /// The user the harness signed in as, when kubelogin opened its browser.
     pub(super) signed_in: Option<String>,
+    /// Why the sign-in kubelogin opened stopped on a page (kubelogin was
+    /// then killed: it would wait for a callback that never comes).
+    pub(super) stopped: Option<String>,
 }
 
 impl Driven {
@@ -130,13 +136,59 @@ impl Perform for Kubelogin {
             password: self.password.clone(),
             connector: self.connector.clone(),
         };
+        let dex_before = cx
+            .dex
+            .as_ref()
+            .map(|d| (dexlog::logins(&d.log_text()).len(), d.log_text().len()));
         let driven = drive_kubelogin(cx, "kubelogin", child, &hook, Some(&who)).await?;
+        let mut dex_login = None;
+        if let (Some(dex), Some((logins_before, offset))) = (cx.dex.as_ref(), dex_before) {
+            if driven.stopped.is_none() && driven.output.status.success() {
+                dex_login = wait_login_line(dex, logins_before).await;
+            }
+            let dex_log = settle_log(dex, offset).await;
+            cx.evidence.dex_log.push_str(&dex_log);
+            cx.evidence.dex_logins.extend(dex_login.clone());
+        }
         let log = cx.dir.join("kubelogin.log");
         std::fs::write(&log, &driven.output.stderr).context(|| log.display().to_string())?;
-        if !driven.output.status.success() {
-            return Err(Error::step(
+        let failure = match &driven.stopped {
+            Some(reason) => Some(format!("the sign-in kubelogin opened stopped: {reason}")),
+            None if !driven.output.status.success() => Some(format!(
+                "exited {}:\n{}",
+                driven.output.status,
+                driven.text()
+            )),
+            None => None,
+        };
+        cx.evidence.commands.push(CommandRun {
+            identity: self.user.clone(),
+            args: std::iter::once("oidc-login".to_string())
+                .chain(args.iter().cloned())
+                .collect(),
+            success: failure.is_none(),
+            output: crate::model::text::truncate(
+                failure.as_deref().unwrap_or(&driven.text()),
+                2000,
+            ),
+        });
+        if let Some(failure) = failure {
+            if self.success == Some(true) {
+                return Err(Error::step("kubelogin", failure));
+            }
+            return Ok(StepReport {
+                error: failure
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .map(String::from),
+                output: Some(failure),
+                ..Default::default()
+            });
+        }
+        if self.success == Some(false) {
+            return Err(Error::expectation(
                 "kubelogin",
-                format!("exited {}:\n{}", driven.output.status, driven.text()),
+                "expected kubelogin to fail, it handed out a token",
             ));
         }
         let credential: serde_json::Value = serde_json::from_slice(&driven.output.stdout)
@@ -166,8 +218,11 @@ impl Perform for Kubelogin {
             }
         }
         cx.tokens.insert(self.user.clone(), token);
+        cx.claims.insert(self.user.clone(), claims.clone());
+        cx.evidence.dex_claims.push(claims.clone());
         Ok(StepReport {
             claims: Some(redact(claims)),
+            dex_login,
             ..Default::default()
         })
     }
@@ -236,6 +291,9 @@ pub(super) async fn kubectl_as_exec_user(
     let driven = drive_kubelogin(cx, "kubectl", child, &entry.hook, s.sign_in.as_ref()).await;
     drop(terminal.master);
     let driven = driven?;
+    if let Some(reason) = &driven.stopped {
+        return Err(Error::step("kubelogin sign-in", reason.clone()));
+    }
     let mut text = driven.text();
     if !driven.output.status.success() && text.contains(UNAUTHENTICATED) {
         let cached = cached_id_token(&entry.cache_dir);
@@ -306,11 +364,17 @@ async fn drive(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let signed_in = match (url, who) {
-        (Some(url), Some(who)) => {
-            sign_in_for_kubelogin(cx, who, &url).await?;
-            Some(who.user.clone())
-        }
+    let (signed_in, stopped) = match (url, who) {
+        (Some(url), Some(who)) => match sign_in_for_kubelogin(cx, who, &url).await? {
+            None => (Some(who.user.clone()), None),
+            Some(reason) => {
+                if let Some(id) = child.id() {
+                    let group = nix::unistd::Pid::from_raw(id as i32);
+                    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+                }
+                (None, Some(reason))
+            }
+        },
         (Some(url), None) => {
             return Err(Error::step(
                 program,
@@ -319,7 +383,7 @@ async fn drive(
                 ),
             ));
         }
-        (None, _) => None,
+        (None, _) => (None, None),
     };
     let status = tokio::time::timeout(AFTER_SIGN_IN, child.wait())
         .await
@@ -338,8 +402,12 @@ async fn drive(
         stdout: stdout.await.unwrap_or_default(),
         stderr: stderr.await.unwrap_or_default(),
     };
-    let driven = Driven { output, signed_in };
-    if let (Some(who), None) = (who, &driven.signed_in) {
+    let driven = Driven {
+        output,
+        signed_in,
+        stopped,
+    };
+    if let (Some(who), None, None) = (who, &driven.signed_in, &driven.stopped) {
         return Err(Error::step(
             program,
             format!(
@@ -353,11 +421,17 @@ async fn drive(
     Ok(driven)
 }
 
-async fn sign_in_for_kubelogin(cx: &mut StepCx<'_>, who: &SignInAs, url: &str) -> Result<()> {
+/// Signs in at the URL kubelogin opened; `Some(why)` when the sign-in
+/// stopped on a page before kubelogin's redirect (the page is evidence).
+async fn sign_in_for_kubelogin(
+    cx: &mut StepCx<'_>,
+    who: &SignInAs,
+    url: &str,
+) -> Result<Option<String>> {
     let password = cx.password_of(&who.user, &who.password)?;
     let done = format!("http://localhost:{}", cx.kubelogin_port);
     let browser = cx.fresh_browser().await?;
-    if let SignInEnd::Stopped { url, reason } = sign_in(
+    let end = sign_in(
         browser,
         url,
         &done,
@@ -365,14 +439,20 @@ async fn sign_in_for_kubelogin(cx: &mut StepCx<'_>, who: &SignInAs, url: &str) -
         &password,
         who.connector.as_deref(),
     )
-    .await?
-    {
-        return Err(Error::step(
-            "kubelogin sign-in",
-            format!("{reason} at {url}"),
-        ));
-    }
-    Ok(())
+    .await?;
+    let SignInEnd::Stopped { url, reason } = end else {
+        return Ok(None);
+    };
+    let page = browser.evidence("kubelogin-stopped").await;
+    let first = page
+        .text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string();
+    cx.evidence.pages.push(page.seen());
+    Ok(Some(format!("{reason} at {url}: {first}")))
 }
 
 async fn read_all<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {

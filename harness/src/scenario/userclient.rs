@@ -1,0 +1,229 @@
+//! The relying party a user's files name, replayed as given: kubelogin from
+//! the exec entry of their kubeconfig. Its flags are kept (client id,
+//! secret, extra scopes, issuer with its path and slash); only what is an
+//! address of the user's machine becomes the run's: the listen address (and
+//! so the redirect URI `http://localhost:<port>` Dex must know), the token
+//! cache and the CA, each said as a substitution. kubelogin's browser is the
+//! harness's, so `--browser-command`/`--skip-open-browser` give way too.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::error::{Error, IoContext, Result};
+use crate::infra::yaml;
+use crate::model::report::Substitution;
+
+/// kubelogin's listen ports when `--listen-address` is not given.
+const DEFAULT_PORTS: [u16; 2] = [8000, 18000];
+
+/// The kubelogin of a kubeconfig's user entry.
+#[derive(Debug, Clone)]
+pub struct KubeloginEntry {
+    /// The kubeconfig's user entry (`oidc`).
+    pub entry: String,
+    /// Its flags after `get-token`, as given (`--flag value` joined).
+    pub flags: Vec<String>,
+}
+
+impl KubeloginEntry {
+    /// The redirect URIs kubelogin sends on the user's machine: its
+    /// `--oidc-redirect-url-hostname` (default `localhost`) and each port
+    /// it would listen on.
+    pub fn redirect_uris(&self) -> Vec<String> {
+        let host = self
+            .value("--oidc-redirect-url-hostname")
+            .unwrap_or("localhost");
+        let given: Vec<u16> = self
+            .values("--listen-address")
+            .filter_map(|a| a.rsplit_once(':')?.1.parse().ok())
+            .collect();
+        let ports = if given.is_empty() {
+            DEFAULT_PORTS.to_vec()
+        } else {
+            given
+        };
+        ports
+            .into_iter()
+            .map(|p| format!("http://{host}:{p}"))
+            .collect()
+    }
+
+    pub fn value<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.values(name).next()
+    }
+
+    pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.flags
+            .iter()
+            .filter_map(move |f| f.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+    }
+
+    /// The scopes kubelogin asks for: `openid` and its extra scopes.
+    pub fn scopes(&self) -> Vec<String> {
+        std::iter::once("openid".to_string())
+            .chain(
+                self.values("--oidc-extra-scope")
+                    .flat_map(|v| v.split(','))
+                    .map(String::from),
+            )
+            .collect()
+    }
+
+    /// The flags the run gives kubelogin: the user's, less the addresses of
+    /// their machine (the harness adds the run's), each said.
+    pub fn replayed_flags(&self, path: &Path, said: &mut Vec<Substitution>) -> Vec<String> {
+        let mut kept = Vec::new();
+        let mut ca = None;
+        for flag in &self.flags {
+            let name = flag.split('=').next().unwrap_or_default();
+            let given = flag.split_once('=').map(|(_, v)| v).unwrap_or("(set)");
+            let place = format!("{}: kubelogin {name}", path.display());
+            match name {
+                "--listen-address" => said.push(Substitution::new(
+                    place,
+                    given,
+                    "a free port of the run ({{ kubelogin.redirect_uri }})",
+                )),
+                "--token-cache-dir" => {
+                    said.push(Substitution::new(place, given, "the case's own folder"))
+                }
+                "--certificate-authority" | "--certificate-authority-data" => {
+                    ca = Some(given.to_string())
+                }
+                "--browser-command" | "--skip-open-browser" | "--open-url-after-authentication" => {
+                    said.push(Substitution::new(
+                        place,
+                        given,
+                        "the harness's browser (a hook that hands it the URL)",
+                    ))
+                }
+                _ => kept.push(flag.clone()),
+            }
+        }
+        said.push(Substitution::new(
+            format!("{}: kubelogin --certificate-authority", path.display()),
+            ca.map(|c| format!("{} bytes", c.len())).unwrap_or_else(|| {
+                "(none: the system's CAs, so a publicly trusted certificate)".into()
+            }),
+            "the run's CA (it signs the run's Dex)",
+        ));
+        kept
+    }
+}
+
+/// The kubelogin exec entry of a kubeconfig: the current context's user,
+/// else the first user entry that runs `oidc-login get-token`.
+pub fn kubelogin(path: &Path) -> Result<Option<KubeloginEntry>> {
+    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let config: Value =
+        yaml::from_str(&text).map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+    let current_user = config["contexts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == config["current-context"])
+        .and_then(|c| c["context"]["user"].as_str());
+    let users = config["users"].as_array().cloned().unwrap_or_default();
+    let get_token = |u: &Value| -> Option<Vec<String>> {
+        let args: Vec<String> = u["user"]["exec"]["args"]
+            .as_array()?
+            .iter()
+            .filter_map(|a| a.as_str().map(String::from))
+            .collect();
+        let at = args.iter().position(|a| a == "get-token")?;
+        Some(join_values(&args[at + 1..]))
+    };
+    let chosen = users
+        .iter()
+        .filter(|u| current_user.is_none_or(|c| u["name"] == c))
+        .chain(users.iter())
+        .find_map(|u| Some((u["name"].as_str()?.to_string(), get_token(u)?)));
+    Ok(chosen.map(|(entry, flags)| KubeloginEntry { entry, flags }))
+}
+
+/// `--flag value` pairs as `--flag=value` (kubelogin takes both).
+fn join_values(args: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let takes_value = a.starts_with("--")
+            && !a.contains('=')
+            && !matches!(
+                a.as_str(),
+                "--skip-open-browser" | "--insecure-skip-tls-verify"
+            )
+            && args.get(i + 1).is_some_and(|n| !n.starts_with('-'));
+        if takes_value {
+            out.push(format!("{a}={}", args[i + 1]));
+            i += 2;
+        } else {
+            out.push(a.clone());
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KUBECONFIG: &str = "\
+apiVersion: v1
+kind: Config
+current-context: oidc@kind
+contexts:
+- name: oidc@kind
+  context: {cluster: kind, user: oidc}
+users:
+- name: admin
+  user: {token: abc}
+- name: oidc
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubectl
+      args:
+      - oidc-login
+      - get-token
+      - --oidc-issuer-url=https://ai.example.com/dex
+      - --oidc-client-id
+      - kubernetes
+      - --oidc-extra-scope=email,groups
+      - --listen-address=127.0.0.1:8080
+      - --token-cache-dir=~/.kube/cache/oidc
+";
+
+    #[test]
+    fn the_exec_entry_as_given_and_as_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kubeconfig");
+        std::fs::write(&path, KUBECONFIG).unwrap();
+        let entry = kubelogin(&path).unwrap().unwrap();
+        assert_eq!(entry.entry, "oidc");
+        assert_eq!(entry.value("--oidc-client-id"), Some("kubernetes"));
+        assert_eq!(entry.scopes(), ["openid", "email", "groups"]);
+        assert_eq!(entry.redirect_uris(), ["http://localhost:8080"]);
+        let mut said = Vec::new();
+        let flags = entry.replayed_flags(&path, &mut said);
+        assert_eq!(
+            flags,
+            [
+                "--oidc-issuer-url=https://ai.example.com/dex",
+                "--oidc-client-id=kubernetes",
+                "--oidc-extra-scope=email,groups"
+            ]
+        );
+        let given: Vec<&str> = said.iter().map(|s| s.given.as_str()).collect();
+        assert_eq!(
+            given,
+            [
+                "127.0.0.1:8080",
+                "~/.kube/cache/oidc",
+                "(none: the system's CAs, so a publicly trusted certificate)"
+            ]
+        );
+    }
+}
