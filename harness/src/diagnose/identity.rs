@@ -363,7 +363,7 @@ pub(super) fn username_not_bound(c: &ConfigView, seen: &Evidence) -> Option<Stri
 mod tests {
     use super::*;
     use crate::model::evidence::CommandRun;
-    use crate::model::spec::ApiServerSpec;
+    use serde_json::json;
 
     fn run(args: &[&str], success: bool, output: &str) -> CommandRun {
         CommandRun {
@@ -393,6 +393,111 @@ mod tests {
             None => assert_eq!(got, None),
             Some(text) => assert!(got.as_deref().is_some_and(|g| g.contains(text)), "{got:?}"),
         }
+    }
+
+    fn legacy(flags: &[&str], rbac: Option<&str>) -> ConfigView {
+        ConfigView {
+            apiserver: Some(ApiServerSpec {
+                oidc_flags: flags.iter().map(|f| f.to_string()).collect(),
+                authentication_config: None,
+                rbac: rbac.map(String::from),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_apiservers_defaults_predict_the_identity() {
+        let claims = json!({"sub": "Cg1", "email": "a@x", "groups": ["admins"]});
+        let predicted = |flags: &[&str]| {
+            let c = legacy(flags, None);
+            let (u, g) = mappings(c.apiserver.as_ref().unwrap()).unwrap();
+            predict(&claims, &u, g.as_ref())
+        };
+        // No claim: `sub` under `<issuer>#`; no groups claim: no groups.
+        assert_eq!(
+            predicted(&["oidc-issuer-url=https://d/dex"]),
+            Some(("https://d/dex#Cg1".into(), vec!["system:authenticated".into()]))
+        );
+        // email: no prefix, also when the prefix is given empty.
+        assert_eq!(
+            predicted(&["oidc-issuer-url=https://d/dex", "oidc-username-claim=email", "oidc-username-prefix="]).unwrap().0,
+            "a@x"
+        );
+        // A static pod manifest's literal quotes are the prefix.
+        assert_eq!(
+            predicted(&["oidc-username-claim=email", "oidc-username-prefix=\"\""]).unwrap().0,
+            "\"\"a@x"
+        );
+        assert_eq!(
+            predicted(&["oidc-username-claim=email", "oidc-groups-claim=groups", "oidc-groups-prefix=oidc:"]).unwrap().1,
+            ["oidc:admins", "system:authenticated"]
+        );
+        // A CEL expression is not predicted.
+        let cel = ConfigView {
+            apiserver: Some(ApiServerSpec {
+                oidc_flags: vec![],
+                authentication_config: Some(json!({"jwt": [{"claimMappings": {"username": {"expression": "claims.email"}}}]})),
+                rbac: None,
+            }),
+            ..Default::default()
+        };
+        let (u, g) = mappings(cel.apiserver.as_ref().unwrap()).unwrap();
+        assert_eq!(predict(&claims, &u, g.as_ref()), None);
+    }
+
+    const GROUP_BINDING: &str = "kind: ClusterRoleBinding\nmetadata: {name: editors-edit}\nroleRef: {kind: ClusterRole, name: edit}\nsubjects:\n- {kind: Group, name: editors}\n";
+
+    fn seen(groups: &[&str], with_token: &str, kubelogin_scopes: &str) -> Evidence {
+        Evidence {
+            identities: vec![SeenIdentity {
+                user: "e@x".into(),
+                username: "e@x".into(),
+                groups: groups.iter().map(|g| g.to_string()).collect(),
+                claims: None,
+            }],
+            binding_answers: vec![BindingAnswer {
+                user: "e@x".into(),
+                binding: "ClusterRoleBinding/editors-edit".into(),
+                subjects: vec!["Group `editors`".into()],
+                action: "create deployments.apps".into(),
+                with_token: with_token.into(),
+                as_subject: "yes".into(),
+            }],
+            commands: vec![CommandRun {
+                identity: "e@x".into(),
+                args: vec!["oidc-login".into(), "get-token".into(), format!("--oidc-extra-scope={kubelogin_scopes}")],
+                success: true,
+                output: String::new(),
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_group_binding_against_the_apiservers_groups() {
+        let c = legacy(&["oidc-groups-claim=groups", "oidc-groups-prefix=oidc:"], Some(GROUP_BINDING));
+        let prefixed = seen(&["oidc:editors", "system:authenticated"], "no", "email,groups");
+        assert!(
+            subject_spelled_otherwise(&c, &prefixed).is_some_and(|m| m.contains(
+                "ClusterRoleBinding/editors-edit names Group `editors`; the apiserver calls e@x `oidc:editors` (groups from claim `groups` with the prefix `oidc:`)"
+            )),
+            "{:?}",
+            subject_spelled_otherwise(&c, &prefixed)
+        );
+        assert_eq!(groups_scope_not_requested(&c, &prefixed), None);
+        // Granted with the token: nothing to say.
+        let granted = seen(&["oidc:editors", "system:authenticated"], "yes", "email,groups");
+        assert_eq!(subject_spelled_otherwise(&c, &granted), None);
+        assert_eq!(bound_by_nothing(&c, &granted), None);
+        // No groups, and kubelogin never asked for them.
+        let none = seen(&["system:authenticated"], "no", "email");
+        assert!(groups_scope_not_requested(&c, &none).is_some_and(|m| m.contains("scopes `openid email`")));
+        assert_eq!(subject_spelled_otherwise(&c, &none), None);
+        assert!(bound_by_nothing(&c, &none).is_some());
+        // It asked, and still none: another cause.
+        let asked = seen(&["system:authenticated"], "no", "email,groups");
+        assert_eq!(groups_scope_not_requested(&c, &asked), None);
     }
 
     #[test]

@@ -273,7 +273,12 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             let flags: Vec<String> = entry
                 .replayed_flags(path, &mut replayed)
                 .iter()
-                .map(|f| rewrite(&json!(f)).as_str().unwrap_or(f).to_string())
+                .map(|f| match f.split_once('=') {
+                    Some((name, value)) => {
+                        format!("{name}={}", rewrite(&json!(value)).as_str().unwrap_or(value))
+                    }
+                    None => f.clone(),
+                })
                 .collect();
             map_kubelogin_redirects(&mut dex, &entry, path, &mut replayed);
             Some((entry, flags))

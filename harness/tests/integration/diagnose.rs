@@ -127,3 +127,28 @@ fn every_folder_has_a_test_and_an_expected_diagnosis() {
         );
     }
 }
+
+#[test]
+fn kubelogin_and_rbac_of_a_healthy_paletteai_cluster() {
+    check("paletteai-kubelogin-healthy");
+}
+
+#[test]
+fn kubelogin_as_guide_003_writes_it_without_the_groups_scope() {
+    check("kubelogin-groups-scope-missing");
+}
+
+#[test]
+fn rbac_groups_without_the_apiservers_groups_prefix() {
+    check("rbac-groups-prefix");
+}
+
+#[test]
+fn kubelogin_redirect_registered_for_another_host() {
+    check("kubelogin-redirect-unregistered");
+}
+
+#[test]
+fn a_static_pod_manifest_with_a_quoted_empty_username_prefix() {
+    check("static-pod-quoted-username-prefix");
+}

@@ -116,9 +116,13 @@ impl Perform for Kubelogin {
         let hook = BrowserHook::create(&cx.dir, "kubelogin")?;
         let mut args = vec!["get-token".to_string()];
         args.extend(self.args.iter().cloned());
+        // One cache per user, as each person has their own: kubelogin's
+        // cache key (issuer, client, scopes) does not name the user.
         args.push(format!(
             "--token-cache-dir={}",
-            cx.dir.join("kube-cache").display()
+            cx.dir
+                .join(format!("kube-cache-{}", safe_name(&self.user)))
+                .display()
         ));
         args.extend(hook.kubelogin_flags(cx.run.ca.cert_file(), cx.kubelogin_port));
         args.push("--authentication-timeout-sec=120".into());
@@ -140,7 +144,8 @@ impl Perform for Kubelogin {
             .dex
             .as_ref()
             .map(|d| (dexlog::logins(&d.log_text()).len(), d.log_text().len()));
-        let driven = drive_kubelogin(cx, "kubelogin", child, &hook, Some(&who)).await?;
+        let tolerant = self.success != Some(true);
+        let driven = drive_kubelogin(cx, "kubelogin", child, &hook, Some(&who), tolerant).await?;
         let mut dex_login = None;
         if let (Some(dex), Some((logins_before, offset))) = (cx.dex.as_ref(), dex_before) {
             if driven.stopped.is_none() && driven.output.status.success() {
@@ -288,7 +293,8 @@ pub(super) async fn kubectl_as_exec_user(
         .spawn()
         .context(|| "starting kubectl".into())?;
     watch(&child);
-    let driven = drive_kubelogin(cx, "kubectl", child, &entry.hook, s.sign_in.as_ref()).await;
+    let driven =
+        drive_kubelogin(cx, "kubectl", child, &entry.hook, s.sign_in.as_ref(), false).await;
     drop(terminal.master);
     let driven = driven?;
     if let Some(reason) = &driven.stopped {
@@ -313,17 +319,19 @@ pub(super) async fn kubectl_as_exec_user(
 /// Waits for `child` (the leader of its own process group) to end. When
 /// kubelogin calls the hook, signs in at its URL as `who`; a browser
 /// nobody is to sign in at is an error, as is one that never opens when
-/// `who` is given. On an error the whole group (kubectl and the kubelogin
-/// it runs) is killed.
+/// `who` is given (unless `tolerant` and the program failed: that failure
+/// is then the outcome). On an error the whole group (kubectl and the
+/// kubelogin it runs) is killed.
 async fn drive_kubelogin(
     cx: &mut StepCx<'_>,
     program: &str,
     child: tokio::process::Child,
     hook: &BrowserHook,
     who: Option<&SignInAs>,
+    tolerant: bool,
 ) -> Result<Driven> {
     let group = child.id().map(|id| nix::unistd::Pid::from_raw(id as i32));
-    let driven = drive(cx, program, child, hook, who).await;
+    let driven = drive(cx, program, child, hook, who, tolerant).await;
     if driven.is_err()
         && let Some(group) = group
     {
@@ -338,6 +346,7 @@ async fn drive(
     mut child: tokio::process::Child,
     hook: &BrowserHook,
     who: Option<&SignInAs>,
+    tolerant: bool,
 ) -> Result<Driven> {
     let stdout = tokio::spawn(read_all(child.stdout.take()));
     let stderr = tokio::spawn(read_all(child.stderr.take()));
@@ -407,7 +416,12 @@ async fn drive(
         signed_in,
         stopped,
     };
-    if let (Some(who), None, None) = (who, &driven.signed_in, &driven.stopped) {
+    if let (Some(who), None, None, true) = (
+        who,
+        &driven.signed_in,
+        &driven.stopped,
+        driven.output.status.success() || !tolerant,
+    ) {
         return Err(Error::step(
             program,
             format!(
@@ -444,13 +458,15 @@ async fn sign_in_for_kubelogin(
         return Ok(None);
     };
     let page = browser.evidence("kubelogin-stopped").await;
-    let first = page
+    // Dex's error page: a title line (`Bad Request`), then what it means.
+    let first: Vec<&str> = page
         .text
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default()
-        .to_string();
+        .filter(|l| !l.is_empty())
+        .take(2)
+        .collect();
+    let first = first.join(" ");
     cx.evidence.pages.push(page.seen());
     Ok(Some(format!("{reason} at {url}: {first}")))
 }
