@@ -74,6 +74,14 @@ pub fn verdict(report: &CaseReport) -> Verdict {
             ids: report.diagnoses.iter().map(|d| d.id.to_string()).collect(),
         };
     }
+    // The apiserver's identity is not what its settings say: no entry of
+    // the catalogue can be trusted to explain that.
+    if let Some(both) = report.identities.iter().find_map(|i| i.differs()) {
+        return Verdict::Unexplained {
+            step: "kubectl auth whoami".into(),
+            error: both,
+        };
+    }
     match report.steps.iter().find(|s| s.error.is_some()) {
         Some(s) => Verdict::Unexplained {
             step: s.step.clone(),

@@ -205,22 +205,6 @@ fn shown(id: &SeenIdentity) -> String {
     format!("username `{}`, groups {:?}", id.username, id.groups)
 }
 
-/// The apiserver named a user otherwise than its settings predict from the
-/// token's claims.
-pub(super) fn identity_unpredicted(c: &ConfigView, seen: &Evidence) -> Option<String> {
-    checks(c, seen).into_iter().find_map(|check| {
-        let (name, groups) = check.predicted.clone()?;
-        let mut seen_groups = check.groups.clone();
-        seen_groups.sort();
-        (name != check.username || groups != seen_groups).then(|| {
-            format!(
-                "{}: by the settings ({}) the token makes username `{name}`, groups {groups:?}; kubectl auth whoami says username `{}`, groups {seen_groups:?}",
-                check.user, check.rule, check.username
-            )
-        })
-    })
-}
-
 /// A binding names a user or group the apiserver's identity almost is
 /// (with a prefix, a path or another case), and grants nothing.
 pub(super) fn subject_spelled_otherwise(c: &ConfigView, seen: &Evidence) -> Option<String> {
@@ -417,27 +401,46 @@ mod tests {
         // No claim: `sub` under `<issuer>#`; no groups claim: no groups.
         assert_eq!(
             predicted(&["oidc-issuer-url=https://d/dex"]),
-            Some(("https://d/dex#Cg1".into(), vec!["system:authenticated".into()]))
+            Some((
+                "https://d/dex#Cg1".into(),
+                vec!["system:authenticated".into()]
+            ))
         );
         // email: no prefix, also when the prefix is given empty.
         assert_eq!(
-            predicted(&["oidc-issuer-url=https://d/dex", "oidc-username-claim=email", "oidc-username-prefix="]).unwrap().0,
+            predicted(&[
+                "oidc-issuer-url=https://d/dex",
+                "oidc-username-claim=email",
+                "oidc-username-prefix="
+            ])
+            .unwrap()
+            .0,
             "a@x"
         );
         // A static pod manifest's literal quotes are the prefix.
         assert_eq!(
-            predicted(&["oidc-username-claim=email", "oidc-username-prefix=\"\""]).unwrap().0,
+            predicted(&["oidc-username-claim=email", "oidc-username-prefix=\"\""])
+                .unwrap()
+                .0,
             "\"\"a@x"
         );
         assert_eq!(
-            predicted(&["oidc-username-claim=email", "oidc-groups-claim=groups", "oidc-groups-prefix=oidc:"]).unwrap().1,
+            predicted(&[
+                "oidc-username-claim=email",
+                "oidc-groups-claim=groups",
+                "oidc-groups-prefix=oidc:"
+            ])
+            .unwrap()
+            .1,
             ["oidc:admins", "system:authenticated"]
         );
         // A CEL expression is not predicted.
         let cel = ConfigView {
             apiserver: Some(ApiServerSpec {
                 oidc_flags: vec![],
-                authentication_config: Some(json!({"jwt": [{"claimMappings": {"username": {"expression": "claims.email"}}}]})),
+                authentication_config: Some(
+                    json!({"jwt": [{"claimMappings": {"username": {"expression": "claims.email"}}}]}),
+                ),
                 rbac: None,
             }),
             ..Default::default()
@@ -466,7 +469,11 @@ mod tests {
             }],
             commands: vec![CommandRun {
                 identity: "e@x".into(),
-                args: vec!["oidc-login".into(), "get-token".into(), format!("--oidc-extra-scope={kubelogin_scopes}")],
+                args: vec![
+                    "oidc-login".into(),
+                    "get-token".into(),
+                    format!("--oidc-extra-scope={kubelogin_scopes}"),
+                ],
                 success: true,
                 output: String::new(),
             }],
@@ -476,8 +483,15 @@ mod tests {
 
     #[test]
     fn a_group_binding_against_the_apiservers_groups() {
-        let c = legacy(&["oidc-groups-claim=groups", "oidc-groups-prefix=oidc:"], Some(GROUP_BINDING));
-        let prefixed = seen(&["oidc:editors", "system:authenticated"], "no", "email,groups");
+        let c = legacy(
+            &["oidc-groups-claim=groups", "oidc-groups-prefix=oidc:"],
+            Some(GROUP_BINDING),
+        );
+        let prefixed = seen(
+            &["oidc:editors", "system:authenticated"],
+            "no",
+            "email,groups",
+        );
         assert!(
             subject_spelled_otherwise(&c, &prefixed).is_some_and(|m| m.contains(
                 "ClusterRoleBinding/editors-edit names Group `editors`; the apiserver calls e@x `oidc:editors` (groups from claim `groups` with the prefix `oidc:`)"
@@ -487,12 +501,19 @@ mod tests {
         );
         assert_eq!(groups_scope_not_requested(&c, &prefixed), None);
         // Granted with the token: nothing to say.
-        let granted = seen(&["oidc:editors", "system:authenticated"], "yes", "email,groups");
+        let granted = seen(
+            &["oidc:editors", "system:authenticated"],
+            "yes",
+            "email,groups",
+        );
         assert_eq!(subject_spelled_otherwise(&c, &granted), None);
         assert_eq!(bound_by_nothing(&c, &granted), None);
         // No groups, and kubelogin never asked for them.
         let none = seen(&["system:authenticated"], "no", "email");
-        assert!(groups_scope_not_requested(&c, &none).is_some_and(|m| m.contains("scopes `openid email`")));
+        assert!(
+            groups_scope_not_requested(&c, &none)
+                .is_some_and(|m| m.contains("scopes `openid email`"))
+        );
         assert_eq!(subject_spelled_otherwise(&c, &none), None);
         assert!(bound_by_nothing(&c, &none).is_some());
         // It asked, and still none: another cause.

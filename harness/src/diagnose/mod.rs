@@ -381,14 +381,6 @@ const CATALOGUE: &[Known] = &[
         reference: "Kubernetes: RBAC (subjects); kubectl auth whoami",
         matches: identity::bound_by_nothing,
     },
-    Known {
-        id: "apiserver-identity-unpredicted",
-        title: "The apiserver names the user otherwise than its settings say",
-        cause: "kubectl auth whoami shows another username or groups than the apiserver's OIDC settings make from the token's claims: a setting the harness did not read, or one the apiserver reads otherwise (a literal quote in a manifest is part of the value)",
-        fix: "compare the two identities above and the settings that make them; file an issue with the harness if the settings are plain",
-        reference: "Kubernetes: OpenID Connect tokens; kubectl auth whoami",
-        matches: identity::identity_unpredicted,
-    },
 ];
 
 /// Every catalogue entry the evidence matches, then every error signature

@@ -46,6 +46,22 @@ pub struct IdentityCheck {
     pub bindings: Vec<String>,
 }
 
+impl IdentityCheck {
+    /// Both sides, when the apiserver named the user otherwise than its
+    /// settings predict from the token's claims.
+    pub fn differs(&self) -> Option<String> {
+        let (name, groups) = self.predicted.as_ref()?;
+        let mut seen = self.groups.clone();
+        seen.sort();
+        (*name != self.username || *groups != seen).then(|| {
+            format!(
+                "{}: by the apiserver's settings ({}) the token makes username `{name}`, groups {groups:?}; kubectl auth whoami says username `{}`, groups {seen:?}",
+                self.user, self.rule, self.username
+            )
+        })
+    }
+}
+
 /// One thing the replay of a user's files changed, and to what.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Substitution {

@@ -141,9 +141,7 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
                 );
                 let _ = writeln!(out, "         the apiserver's settings: {}", i.rule);
                 if let Some((name, groups)) = &i.predicted {
-                    let mut seen = i.groups.clone();
-                    seen.sort();
-                    let agrees = *name == i.username && *groups == seen;
+                    let agrees = i.differs().is_none();
                     let _ = writeln!(
                         out,
                         "         predicted from the token's claims: username `{name}`, groups {groups:?}{}",

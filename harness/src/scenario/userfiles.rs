@@ -275,7 +275,10 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                 .iter()
                 .map(|f| match f.split_once('=') {
                     Some((name, value)) => {
-                        format!("{name}={}", rewrite(&json!(value)).as_str().unwrap_or(value))
+                        format!(
+                            "{name}={}",
+                            rewrite(&json!(value)).as_str().unwrap_or(value)
+                        )
                     }
                     None => f.clone(),
                 })

@@ -4,7 +4,9 @@
 //! first line: a catalogue id, `healthy`, `unexplained`, or `static-check`
 //! for a fault the files alone show; each further line must appear in what
 //! `diagnose` prints). The folders double as a table anyone can run with
-//! `oidc-harness diagnose fixtures/user-configs/<folder>`.
+//! `oidc-harness diagnose fixtures/user-configs/<folder>`. Recorded
+//! (`OIDC_HARNESS_RECORD_EVIDENCE=1`), each run is also a row of the
+//! catalogue's table test (`fixtures/evidence/diagnose__<folder>.json`).
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +43,20 @@ fn check(name: &str) {
         _ => false,
     };
     assert!(ok, "{name}: expected {wanted}, got {verdict:?}\n{printed}");
+    // `OIDC_HARNESS_RECORD_EVIDENCE=1`: the folder's run becomes a row of
+    // the catalogue's table test too, its id (or none) expected first.
+    if std::env::var_os("OIDC_HARNESS_RECORD_EVIDENCE").is_some() {
+        let text = std::fs::read_to_string(report.dir.join("evidence.json")).unwrap();
+        let mut recorded: serde_json::Value = serde_json::from_str(&text).unwrap();
+        recorded["expected"] = match wanted.as_str() {
+            "healthy" | "unexplained" | "static-check" => "none".into(),
+            id => id.into(),
+        };
+        let to = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/evidence")
+            .join(format!("diagnose__{name}.json"));
+        std::fs::write(&to, serde_json::to_string_pretty(&recorded).unwrap()).unwrap();
+    }
     for line in lines.filter(|l| !l.trim().is_empty()) {
         assert!(
             printed.contains(line.trim()),
@@ -151,4 +167,9 @@ fn kubelogin_redirect_registered_for_another_host() {
 #[test]
 fn a_static_pod_manifest_with_a_quoted_empty_username_prefix() {
     check("static-pod-quoted-username-prefix");
+}
+
+#[test]
+fn rbac_bound_to_a_group_no_signed_in_user_is_in() {
+    check("rbac-group-not-in-the-realm");
 }

@@ -25,14 +25,14 @@ impl Subject {
     pub fn names(&self, username: &str, groups: &[String]) -> bool {
         match self.kind.as_str() {
             "User" => self.name == username,
-            "Group" => groups.iter().any(|g| *g == self.name),
+            "Group" => groups.contains(&self.name),
             _ => false,
         }
     }
 
-    /// The identity's name this subject almost is (one ends with the other,
-    /// or they differ in case or by a leading `/`): a prefix the apiserver
-    /// adds, or a group path, that the binding does not spell.
+    /// The identity's name this subject almost is (it is the subject under
+    /// a prefix, or differs in case or by a leading `/`): a prefix the
+    /// apiserver adds, or a group path, that the binding does not spell.
     pub fn nearly<'a>(&self, username: &'a str, groups: &'a [String]) -> Option<&'a str> {
         let candidates: Vec<&str> = match self.kind.as_str() {
             "User" => vec![username],
@@ -40,12 +40,14 @@ impl Subject {
             _ => Vec::new(),
         };
         let plain = |s: &str| s.trim_start_matches('/').to_lowercase();
+        // What a prefix ends with: `oidc:`, `<issuer>#`, a literal quote.
+        let prefixed = |c: &str| {
+            c.strip_suffix(self.name.as_str())
+                .and_then(|head| head.chars().last())
+                .is_some_and(|last| matches!(last, ':' | '#' | '/' | '"' | '\'' | '-' | '_' | '.'))
+        };
         candidates.into_iter().find(|c| {
-            *c != self.name
-                && !c.is_empty()
-                && (c.ends_with(&self.name)
-                    || self.name.ends_with(*c)
-                    || plain(c) == plain(&self.name))
+            *c != self.name && !c.is_empty() && (prefixed(c) || plain(c) == plain(&self.name))
         })
     }
 }
@@ -224,6 +226,13 @@ subjects:
             Some("/admins")
         );
         assert_eq!(group.nearly("alice", &["editors".to_string()]), None);
+        // Another group that happens to end the same way is not a prefix.
+        assert_eq!(group.nearly("alice", &["sysadmins".to_string()]), None);
+        let platform = Subject {
+            kind: "Group".into(),
+            name: "platform-admins".into(),
+        };
+        assert_eq!(platform.nearly("alice", &["admins".to_string()]), None);
         let user = Subject {
             kind: "User".into(),
             name: "alice@example.com".into(),

@@ -32,14 +32,13 @@ impl Perform for Kubectl {
             && self
                 .args
                 .starts_with(&["auth".to_string(), "whoami".to_string()])
+            && let Some(seen) = SeenIdentity::from_whoami(&text)
         {
-            if let Some(seen) = SeenIdentity::from_whoami(&text) {
-                cx.evidence.identities.push(SeenIdentity {
-                    user: self.identity.clone(),
-                    claims: cx.claims.get(&self.identity).cloned(),
-                    ..seen
-                });
-            }
+            cx.evidence.identities.push(SeenIdentity {
+                user: self.identity.clone(),
+                claims: cx.claims.get(&self.identity).cloned(),
+                ..seen
+            });
         }
         cx.evidence.commands.push(CommandRun {
             identity: self.identity.clone(),
