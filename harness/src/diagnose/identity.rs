@@ -194,8 +194,7 @@ fn answers<'a>(seen: &'a Evidence, user: &'a str) -> impl Iterator<Item = &'a Bi
 /// while some binding does grant its subject: the identity is not bound.
 fn unbound<'a>(seen: &'a Evidence) -> impl Iterator<Item = &'a SeenIdentity> + 'a {
     seen.identities.iter().filter(|id| {
-        let mut mine = answers(seen, &id.user).peekable();
-        mine.peek().is_some()
+        answers(seen, &id.user).next().is_some()
             && answers(seen, &id.user).all(|a| a.with_token != "yes")
             && answers(seen, &id.user).any(|a| a.as_subject == "yes")
     })

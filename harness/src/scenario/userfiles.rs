@@ -258,6 +258,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             )),
         }
     }
+    let mut static_findings: Vec<String> = Vec::new();
     // The relying party: the user's kubelogin when their kubeconfig names
     // one, run with its own flags; else one the harness stands in with.
     let kubelogin = match files.kubeconfig {
@@ -283,7 +284,12 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                     None => f.clone(),
                 })
                 .collect();
-            map_kubelogin_redirects(&mut dex, &entry, path, &mut replayed);
+            static_findings.extend(map_kubelogin_redirects(
+                &mut dex,
+                &entry,
+                path,
+                &mut replayed,
+            ));
             Some((entry, flags))
         }
         None => None,
@@ -373,7 +379,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     if apiserver.as_ref().is_some_and(|a| a.get("rbac").is_some()) && !audience_missing {
         steps.push(json!({"bindings_can_i": {}}));
     }
-    let mut problems = Vec::new();
+    let mut problems = static_findings;
     if audience_missing {
         problems.push(format!(
             "Dex has no static client `{}`, the apiserver's --oidc-client-id: no token Dex issues has that audience, so Kubernetes was not asked; add the client to Dex's staticClients (the one your kubeconfig's kubelogin uses), or set --oidc-client-id to that client",
@@ -649,19 +655,23 @@ fn apiserver_spec(
 /// Dex's redirect URIs that are kubelogin's on the user's machine
 /// (`http://localhost:8000`) become the run's kubelogin's; any other stays,
 /// so a client that lacks kubelogin's URI still lacks it.
+/// Returns what the files alone show: a client that lists none of them.
 fn map_kubelogin_redirects(
     dex: &mut Value,
     entry: &userclient::KubeloginEntry,
     path: &Path,
     replayed: &mut Vec<Substitution>,
-) {
+) -> Option<String> {
     let theirs = entry.redirect_uris();
     let client_id = entry.value("--oidc-client-id").unwrap_or_default();
+    let mut mapped = false;
+    let mut listed = Vec::new();
     for client in dex["staticClients"].as_array_mut().into_iter().flatten() {
         if client["id"] != client_id {
             continue;
         }
         for uri in client["redirectURIs"].as_array_mut().into_iter().flatten() {
+            listed.extend(uri.as_str().map(String::from));
             let Some(given) = uri.as_str().filter(|u| theirs.iter().any(|t| t == u)) else {
                 continue;
             };
@@ -680,8 +690,16 @@ fn map_kubelogin_redirects(
                 run.clone(),
             ));
             *uri = json!(run);
+            mapped = true;
         }
     }
+    (!mapped && !listed.is_empty()).then(|| {
+        format!(
+            "Dex client `{client_id}` lists none of the redirect URIs kubelogin sends ({}), only {listed:?}: Dex will answer `Unregistered redirect_uri`; add `{}` to its redirectURIs (kubelogin's --listen-address and --oidc-redirect-url-hostname make it)",
+            theirs.join(", "),
+            theirs.first().map(String::as_str).unwrap_or_default()
+        )
+    })
 }
 
 /// The user's RBAC manifests as one stream, subjects under Dex's issuer
