@@ -54,7 +54,11 @@
 //! `set_credentials` (kubectl then runs kubelogin as its exec plugin, on a
 //! terminal; `sign_in` says who signs in when kubelogin opens its browser).
 //! `{{ env.HOME }}` is the HOME kubectl and kubelogin run with (the guide's
-//! `$HOME`, e.g. in `--token-cache-dir`).
+//! `$HOME`, e.g. in `--token-cache-dir`). `kubelogin` and `kubectl` take
+//! `success: null` where either outcome is evidence (what `diagnose` writes:
+//! a failure is then the step's report). `bindings_can_i: {}` asks each
+//! binding of `apiserver.rbac` for a request its role allows, with every
+//! signed-in user's token and as the binding's subject.
 //!
 //! Charmed Kubeflow gives Dex its connectors as one string, the value of
 //! `juju config dex-auth connectors=...`; `dex.connectors_json` holds it and
