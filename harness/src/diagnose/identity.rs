@@ -22,24 +22,40 @@ fn flag<'a>(flags: &'a [String], name: &str) -> Option<&'a str> {
     })
 }
 
+/// The legacy flags' username claim and prefix, with the apiserver's
+/// defaulting: no prefix (or an empty one) means `<issuer>#` unless the
+/// claim is email; `-` means none.
+fn legacy_username(flags: &[String]) -> (&str, String) {
+    let claim = flag(flags, "oidc-username-claim").unwrap_or("sub");
+    let issuer = flag(flags, "oidc-issuer-url").unwrap_or("<issuer>");
+    let prefix = match flag(flags, "oidc-username-prefix") {
+        Some("-") => String::new(),
+        None | Some("") if claim == "email" => String::new(),
+        None | Some("") => format!("{issuer}#"),
+        Some(p) => p.to_string(),
+    };
+    (claim, prefix)
+}
+
 /// How the apiserver names a token's user: the claim and the prefix, as the
 /// flags (or their defaults) say, in words.
 fn username_rule(flags: &[String]) -> (String, String) {
-    let claim = flag(flags, "oidc-username-claim");
-    let prefix = flag(flags, "oidc-username-prefix");
-    let claim_text = match claim {
+    let claim_text = match flag(flags, "oidc-username-claim") {
         Some(c) => format!("claim `{c}` (--oidc-username-claim)"),
         None => "claim `sub` (--oidc-username-claim not set)".to_string(),
     };
-    let issuer = flag(flags, "oidc-issuer-url").unwrap_or("<issuer>");
-    let prefix_text = match (prefix, claim.unwrap_or("sub")) {
-        (Some("-"), _) => "no prefix (--oidc-username-prefix=-)".to_string(),
-        (Some(""), "email") | (None, "email") => "no prefix (the claim is email)".to_string(),
-        (Some(""), _) | (None, _) => format!(
-            "the prefix `{issuer}#` (--oidc-username-prefix {}, claim not email)",
-            if prefix.is_some() { "empty" } else { "not set" }
-        ),
-        (Some(p), _) => format!("the prefix `{p}` (--oidc-username-prefix)"),
+    let (claim, prefix) = legacy_username(flags);
+    let why = match flag(flags, "oidc-username-prefix") {
+        Some("-") => "--oidc-username-prefix=-",
+        None | Some("") if claim == "email" => "the claim is email",
+        Some("") => "--oidc-username-prefix empty, claim not email",
+        None => "--oidc-username-prefix not set, claim not email",
+        Some(_) => "--oidc-username-prefix",
+    };
+    let prefix_text = if prefix.is_empty() {
+        format!("no prefix ({why})")
+    } else {
+        format!("the prefix `{prefix}` ({why})")
     };
     (claim_text, prefix_text)
 }
@@ -88,16 +104,7 @@ fn mappings(api: &ApiServerSpec) -> Option<(Mapping, Option<Mapping>)> {
     if flags.is_empty() {
         return None;
     }
-    let claim = flag(flags, "oidc-username-claim").unwrap_or("sub");
-    let issuer = flag(flags, "oidc-issuer-url").unwrap_or_default();
-    // The apiserver's defaulting: no prefix (or an empty one) means
-    // `<issuer>#` unless the claim is email; `-` means none.
-    let prefix = match flag(flags, "oidc-username-prefix") {
-        Some("-") => String::new(),
-        None | Some("") if claim == "email" => String::new(),
-        None | Some("") => format!("{issuer}#"),
-        Some(p) => p.to_string(),
-    };
+    let (claim, prefix) = legacy_username(flags);
     let groups = flag(flags, "oidc-groups-claim").map(|g| Mapping::Claim {
         claim: g.to_string(),
         prefix: flag(flags, "oidc-groups-prefix")
