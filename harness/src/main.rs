@@ -47,7 +47,7 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
     Diagnose {
         /// A folder of your deployment's files, each recognised by its content
         /// (what each was taken as is printed); or give the files one by one.
-        #[arg(required_unless_present = "realm", conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "apiserver", "kubeconfig", "rbac"])]
+        #[arg(required_unless_present_any = ["realm", "dex_config"], conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "apiserver", "kubeconfig", "rbac", "oauth2_proxy", "secret"])]
         dir: Option<PathBuf>,
         /// Keycloak realm export (JSON, as `kc.sh export` writes it).
         #[arg(long)]
@@ -75,6 +75,15 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
         /// RBAC manifests (ClusterRoleBinding, RoleBinding); repeatable.
         #[arg(long)]
         rbac: Vec<PathBuf>,
+        /// oauth2-proxy's settings, each recognised by content: its cfg (or
+        /// a ConfigMap of it), `OAUTH2_PROXY_*` lines, flags, a Deployment,
+        /// the chart's Helm values or OSMO's values; repeatable.
+        #[arg(long)]
+        oauth2_proxy: Vec<PathBuf>,
+        /// A Secret the other files name (`secretKeyRef`, `existingSecret`);
+        /// repeatable.
+        #[arg(long)]
+        secret: Vec<PathBuf>,
         /// USER:PASSWORD to sign in as (default: users of the export with a plain password).
         #[arg(long = "user")]
         users: Vec<String>,
@@ -215,6 +224,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             apiserver,
             kubeconfig,
             rbac,
+            oauth2_proxy,
+            secret,
             users,
             format,
         } => {
@@ -224,9 +235,15 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     let (case, taken) = scenario::userfiles::case_from_dir(dir, &logins)?;
                     (case, taken)
                 }
-                (None, Some(realm)) => {
+                (None, _) => {
+                    let proxy = oauth2_proxy
+                        .iter()
+                        .map(|p| scenario::userdir::recognise_as_oauth2_proxy(p))
+                        .collect::<Result<Vec<_>, _>>()?;
                     let files = scenario::userfiles::UserFiles {
-                        realm,
+                        realm: realm.as_deref(),
+                        oauth2_proxy: &proxy,
+                        secrets: &secret,
                         dex_config: dex_config.as_deref(),
                         connectors_json: connectors_json.as_deref(),
                         keycloak_cert: keycloak_cert.as_deref(),
@@ -236,7 +253,6 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     };
                     (scenario::userfiles::case_from(&files, &logins)?, Vec::new())
                 }
-                (None, None) => unreachable!("clap requires one"),
             };
             diagnose(case, &taken, format).await
         }

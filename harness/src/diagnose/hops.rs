@@ -39,6 +39,8 @@ pub struct UserHops {
     pub keycloak: Option<Hop>,
     pub dex: Option<Hop>,
     pub kubernetes: Option<Hop>,
+    /// The app behind oauth2-proxy: what it received, or the refusal.
+    pub app: Option<Hop>,
     /// The first hop where the groups were lost, in words.
     pub lost: Option<&'static str>,
 }
@@ -106,13 +108,15 @@ pub fn hops(report: &CaseReport) -> HopReport {
             serving: s.error.is_none(),
             output: s.output.clone().unwrap_or_default(),
         });
+    let has_dex = dex.is_some();
     let mut users: Vec<String> = Vec::new();
     for s in &report.steps {
-        if let Some(u) = s
-            .user
-            .as_ref()
-            .filter(|_| s.kind == "browser_login" || s.kind == "kubelogin")
-            && !users.contains(u)
+        if let Some(u) = s.user.as_ref().filter(|_| {
+            matches!(
+                s.kind.as_str(),
+                "browser_login" | "kubelogin" | "proxy_login"
+            )
+        }) && !users.contains(u)
         {
             users.push(u.clone());
         }
@@ -133,9 +137,11 @@ pub fn hops(report: &CaseReport) -> HopReport {
                 groups: groups_in(s.userinfo.as_ref()).or(groups_in(s.claims.as_ref())),
                 ..Hop::default()
             });
-            // Dex's token: from the harness's app, or from the user's kubelogin.
+            // Dex's token: from the harness's app, the user's kubelogin, or
+            // the user's oauth2-proxy when Dex is in the chain.
             let dex = login_at(At::Dex)
                 .or_else(|| find(&|s: &StepReport| s.kind == "kubelogin"))
+                .or_else(|| find(&|s: &StepReport| s.kind == "proxy_login").filter(|_| has_dex))
                 .map(|s| Hop {
                     refused: s.error.clone(),
                     logged_groups: s.dex_login.as_ref().map(|l| l.groups.clone()),
@@ -147,12 +153,18 @@ pub fn hops(report: &CaseReport) -> HopReport {
                 output: s.output.clone(),
                 ..Hop::default()
             });
+            let app = find(&|s: &StepReport| s.kind == "proxy_login").map(|s| Hop {
+                refused: s.error.clone(),
+                output: s.output.clone(),
+                ..Hop::default()
+            });
             let lost = lost(keycloak.as_ref(), dex.as_ref());
             UserHops {
                 user,
                 keycloak,
                 dex,
                 kubernetes,
+                app,
                 lost,
             }
         })

@@ -283,7 +283,7 @@ fn closest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
         .map(|(_, a)| a)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

@@ -6,5 +6,6 @@ pub mod dexcheck;
 pub mod dexlog;
 pub mod oidc;
 pub mod process;
+pub mod proxyopts;
 pub mod tls;
 pub mod yaml;

@@ -118,9 +118,10 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
         Some(d) if !d.output.is_empty() => {
             let _ = writeln!(out, "\nDex started, with errors:\n{}", indent(&d.output));
         }
-        _ => {
+        Some(_) => {
             let _ = writeln!(out, "\nDex started");
         }
+        None => {}
     }
     for u in &hops.users {
         let _ = writeln!(out, "\n{}", u.user);
@@ -129,6 +130,20 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
         }
         if let Some(d) = &u.dex {
             let _ = writeln!(out, "  hop 2  Dex:      {}", dex_line(d));
+        }
+        if let Some(a) = &u.app {
+            let _ = match (&a.refused, &a.output) {
+                (Some(e), _) => writeln!(
+                    out,
+                    "  app (behind oauth2-proxy): the sign-in ended on: {e}"
+                ),
+                (None, Some(received)) => writeln!(
+                    out,
+                    "  app (behind oauth2-proxy) received:\n{}",
+                    indent(received)
+                ),
+                (None, None) => writeln!(out, "  app (behind oauth2-proxy): reached"),
+            };
         }
         let identity = report.identities.iter().find(|i| i.user == u.user);
         match u.kubernetes.as_ref().and_then(|k| k.output.as_deref()) {
@@ -163,16 +178,18 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
                     indent(text)
                 );
             }
+            None if u.app.is_some() => {}
             None => {
                 let _ = writeln!(
                     out,
-                    "  hop 3  Kubernetes: not checked (no --apiserver given)"
+                    "  hop 3  Kubernetes: not checked (no apiserver settings among the files)"
                 );
             }
         }
         let _ = match u.lost {
             Some(where_) => writeln!(out, "  first hop where something was lost: {where_}"),
-            None => writeln!(out, "  groups arrived at Dex"),
+            None if u.dex.is_some() => writeln!(out, "  groups arrived at Dex"),
+            None => Ok(()),
         };
     }
     match verdict {

@@ -317,8 +317,14 @@ fn static_check(case: &Case, scenario: &Scenario) -> Result<Vec<String>> {
         // Diagnosing a user's files: report every unknown key, then run anyway.
         let source = std::fs::read_to_string(&case.file.path).unwrap_or_default();
         let keys = crate::infra::yaml::key_locations(&source).unwrap_or_default();
+        // The config sits at the top of a Dex config file, under `config:`
+        // in the chart's values, under `dex.config:` in a parent chart's.
         let unknown = crate::infra::dexcheck::unknown_keys(&dex.config, |p| {
-            crate::infra::dexcheck::position(&keys, "", p)
+            ["", "config.", "dex.config."]
+                .iter()
+                .map(|prefix| crate::infra::dexcheck::position(&keys, prefix, p))
+                .find(|at| *at != (0, 0))
+                .unwrap_or((0, 0))
         });
         predictions.extend(
             unknown

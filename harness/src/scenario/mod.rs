@@ -102,6 +102,7 @@ pub mod usercert;
 pub mod userclient;
 pub mod userdir;
 pub mod userfiles;
+pub mod userproxy;
 mod validate;
 
 pub(crate) use validate::check_dex_keys;

@@ -34,11 +34,18 @@ pub enum Kind {
     AuthenticationConfiguration,
     Oauth2ProxyConfig,
     Oauth2ProxyEnv,
+    Oauth2ProxyFlags,
+    Oauth2ProxyDeployment,
+    Oauth2ProxyHelmValues,
+    OsmoValues,
+    Secret,
     Kubeconfig,
     Rbac,
     ClientSettings,
     /// `expected-diagnosis`: what a fixture folder must diagnose as.
     Expected,
+    /// `sign-in-users`: `NAME:PASSWORD` lines, the users to sign in as.
+    SignInUsers,
 }
 
 impl Kind {
@@ -56,18 +63,34 @@ impl Kind {
             Kind::AuthenticationConfiguration => "AuthenticationConfiguration",
             Kind::Oauth2ProxyConfig => "oauth2-proxy cfg",
             Kind::Oauth2ProxyEnv => "oauth2-proxy environment (OAUTH2_PROXY_*)",
+            Kind::Oauth2ProxyFlags => "oauth2-proxy flags",
+            Kind::Oauth2ProxyDeployment => "oauth2-proxy Deployment",
+            Kind::Oauth2ProxyHelmValues => "oauth2-proxy Helm values",
+            Kind::OsmoValues => "OSMO Helm values (sidecars.oauth2Proxy)",
+            Kind::Secret => "Kubernetes Secret (values the others name)",
             Kind::Kubeconfig => "kubeconfig",
             Kind::Rbac => "RBAC bindings",
             Kind::ClientSettings => "an app's OIDC client settings",
             Kind::Expected => "the diagnosis this folder expects",
+            Kind::SignInUsers => "the users to sign in as (NAME:PASSWORD)",
         }
     }
 
     /// Whether the replay uses it (the others are named, not yet replayed).
     pub fn replayed(self) -> bool {
-        !matches!(
+        !matches!(self, Kind::ClientSettings)
+    }
+
+    /// oauth2-proxy's configuration, in one of its forms.
+    pub fn is_oauth2_proxy(self) -> bool {
+        matches!(
             self,
-            Kind::Oauth2ProxyConfig | Kind::Oauth2ProxyEnv | Kind::ClientSettings
+            Kind::Oauth2ProxyConfig
+                | Kind::Oauth2ProxyEnv
+                | Kind::Oauth2ProxyFlags
+                | Kind::Oauth2ProxyDeployment
+                | Kind::Oauth2ProxyHelmValues
+                | Kind::OsmoValues
         )
     }
 }
@@ -102,12 +125,31 @@ pub fn recognise(dir: &Path) -> Result<Vec<Taken>> {
                     &path,
                     0,
                     0,
-                    "not a file diagnose knows: expected a realm export, a Dex config (file, Helm values or ConfigMap), the charm's connectors, a PEM certificate, apiserver flags (file, static pod manifest, kind config or AuthenticationConfiguration), oauth2-proxy's cfg or environment, a kubeconfig, RBAC bindings or an app's client settings",
+                    "not a file diagnose knows: expected a realm export, a Dex config (file, Helm values or ConfigMap), the charm's connectors, a PEM certificate, apiserver flags (file, static pod manifest, kind config or AuthenticationConfiguration), oauth2-proxy's cfg, environment, flags, Deployment or Helm values, OSMO's values, a Secret, a kubeconfig, RBAC bindings or an app's client settings",
                 )
             })?;
             Ok(Taken { path, kind })
         })
         .collect()
+}
+
+/// A file given as oauth2-proxy's settings, and which of its forms it is.
+pub fn recognise_as_oauth2_proxy(path: &Path) -> Result<(Kind, PathBuf)> {
+    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    match kind_of(path, &text) {
+        Some(kind) if kind.is_oauth2_proxy() => Ok((kind, path.to_path_buf())),
+        other => Err(Error::input(
+            path,
+            0,
+            0,
+            format!(
+                "not oauth2-proxy's settings (expected its cfg, OAUTH2_PROXY_* lines, flags, a Deployment, Helm values or OSMO's values){}",
+                other
+                    .map(|k| format!("; it reads as {}", k.describe()))
+                    .unwrap_or_default()
+            ),
+        )),
+    }
 }
 
 pub(super) fn kind_of(path: &Path, text: &str) -> Option<Kind> {
@@ -117,6 +159,9 @@ pub(super) fn kind_of(path: &Path, text: &str) -> Option<Kind> {
         .unwrap_or_default();
     if name == "expected-diagnosis" {
         return Some(Kind::Expected);
+    }
+    if name == "sign-in-users" {
+        return Some(Kind::SignInUsers);
     }
     if text.contains("-----BEGIN CERTIFICATE-----") {
         return Some(Kind::Certificate);
@@ -136,6 +181,12 @@ pub(super) fn kind_of(path: &Path, text: &str) -> Option<Kind> {
     {
         return Some(Kind::Rbac);
     }
+    if let Ok(docs) = yaml::documents(text)
+        && docs.len() > 1
+        && docs.iter().all(|d| d["kind"] == "Secret")
+    {
+        return Some(Kind::Secret);
+    }
     // Not YAML (or not a document of its own): flags, environment, cfg, or
     // a connectors value the charm cannot parse.
     let lines: Vec<&str> = text
@@ -143,9 +194,25 @@ pub(super) fn kind_of(path: &Path, text: &str) -> Option<Kind> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-    if lines
+    let flag_names: Vec<String> = shell_words(text)
         .iter()
-        .any(|l| l.contains("--oidc-") || l.starts_with("--authentication-config"))
+        .filter_map(|w| w.strip_prefix("--"))
+        .map(|w| w.split('=').next().unwrap_or_default().to_string())
+        .collect();
+    let proxy_only = [
+        "provider",
+        "client-id",
+        "cookie-secret",
+        "upstream",
+        "email-domain",
+        "redirect-url",
+    ];
+    if flag_names.iter().any(|f| proxy_only.contains(&f.as_str())) {
+        return Some(Kind::Oauth2ProxyFlags);
+    }
+    if flag_names
+        .iter()
+        .any(|f| f.starts_with("oidc-") || f == "authentication-config")
     {
         return Some(Kind::ApiserverFlags);
     }
@@ -188,6 +255,13 @@ pub(super) fn kind_of_document(doc: &Value) -> Option<Kind> {
             return Some(Kind::KindConfig);
         }
         "ConfigMap" if doc["data"]["config.yaml"].is_string() => return Some(Kind::DexConfigMap),
+        "ConfigMap" if doc["data"]["oauth2_proxy.cfg"].is_string() => {
+            return Some(Kind::Oauth2ProxyConfig);
+        }
+        "Deployment" if oauth2_proxy_container(doc).is_some() => {
+            return Some(Kind::Oauth2ProxyDeployment);
+        }
+        "Secret" => return Some(Kind::Secret),
         "Config" if doc["users"].is_array() => return Some(Kind::Kubeconfig),
         k if is_rbac(k) => return Some(Kind::Rbac),
         _ => {}
@@ -204,12 +278,32 @@ pub(super) fn kind_of_document(doc: &Value) -> Option<Kind> {
     if is_dex(doc) {
         return Some(Kind::DexConfig);
     }
-    if is_dex(&doc["config"]) {
+    // The Dex chart's values, or a parent chart's with Dex as `dex:`.
+    if is_dex(&doc["config"]) || is_dex(&doc["dex"]["config"]) {
         return Some(Kind::DexHelmValues);
     }
     let connector = |c: &Value| c["type"].is_string() && c["config"].is_object();
     if doc.as_array().is_some_and(|cs| cs.iter().any(connector)) || connector(doc) {
         return Some(Kind::CharmConnectors);
+    }
+    if doc["sidecars"]["oauth2Proxy"].is_object() {
+        return Some(Kind::OsmoValues);
+    }
+    let chart = &doc["config"];
+    if [
+        "clientID",
+        "clientSecret",
+        "cookieSecret",
+        "configFile",
+        "existingSecret",
+    ]
+    .iter()
+    .any(|k| chart.get(*k).is_some())
+        || doc["extraArgs"]
+            .as_object()
+            .is_some_and(|a| a.contains_key("provider") || a.contains_key("oidc-issuer-url"))
+    {
+        return Some(Kind::Oauth2ProxyHelmValues);
     }
     if doc["client_id"].is_string() || doc["clientID"].is_string() {
         return Some(Kind::ClientSettings);
@@ -222,6 +316,19 @@ fn is_rbac(kind: &str) -> bool {
         kind,
         "ClusterRoleBinding" | "RoleBinding" | "ClusterRole" | "Role" | "List"
     )
+}
+
+/// The oauth2-proxy container of a Deployment.
+pub(super) fn oauth2_proxy_container(deployment: &Value) -> Option<&Value> {
+    deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()?
+        .iter()
+        .find(|c| {
+            c["image"]
+                .as_str()
+                .is_some_and(|i| i.contains("oauth2-proxy"))
+                || c["name"] == "oauth2-proxy"
+        })
 }
 
 /// The kube-apiserver container of a Pod.
@@ -240,7 +347,8 @@ fn apiserver_container(pod: &Value) -> Option<&Value> {
 pub fn dex_config(kind: Kind, doc: Value, path: &Path) -> Result<Value> {
     match kind {
         Kind::DexConfig => Ok(doc),
-        Kind::DexHelmValues => Ok(doc["config"].clone()),
+        Kind::DexHelmValues if doc["config"].is_object() => Ok(doc["config"].clone()),
+        Kind::DexHelmValues => Ok(doc["dex"]["config"].clone()),
         Kind::DexConfigMap => {
             let text = doc["data"]["config.yaml"].as_str().unwrap_or_default();
             yaml::from_str(text).map_err(|e| {
@@ -322,7 +430,7 @@ pub fn apiserver_flags(kind: Kind, text: &str, path: &Path) -> Result<Option<Vec
 
 /// A flags file split as a shell would: quotes group and are removed,
 /// backslash-newline continues, `#` starts a comment.
-fn shell_words(text: &str) -> Vec<String> {
+pub(super) fn shell_words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     for line in text.replace("\\\n", " ").lines() {
         let mut word = String::new();
@@ -411,6 +519,30 @@ mod tests {
             Some(Kind::Oauth2ProxyConfig),
         );
         check("OAUTH2_PROXY_CLIENT_ID=x\n", Some(Kind::Oauth2ProxyEnv));
+        check(
+            "--provider=oidc \\\n --oidc-issuer-url=https://kc/realms/r\n",
+            Some(Kind::Oauth2ProxyFlags),
+        );
+        check(
+            "kind: ConfigMap\ndata:\n  oauth2_proxy.cfg: |\n    provider = \"oidc\"\n",
+            Some(Kind::Oauth2ProxyConfig),
+        );
+        check(
+            "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: proxy\n        image: quay.io/oauth2-proxy/oauth2-proxy:v7.6.0\n",
+            Some(Kind::Oauth2ProxyDeployment),
+        );
+        check(
+            "config:\n  clientID: app\nextraArgs:\n  provider: oidc\n",
+            Some(Kind::Oauth2ProxyHelmValues),
+        );
+        check(
+            "sidecars:\n  oauth2Proxy:\n    enabled: true\n",
+            Some(Kind::OsmoValues),
+        );
+        check(
+            "kind: Secret\nmetadata: {name: s}\nstringData: {a: b}\n",
+            Some(Kind::Secret),
+        );
         check("kind: Config\nusers: []\n", Some(Kind::Kubeconfig));
         check("kind: ClusterRoleBinding\n", Some(Kind::Rbac));
         check(

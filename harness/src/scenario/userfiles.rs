@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use super::usercert::{self, KeycloakCert};
 use super::userclient;
 use super::userdir::{self, Kind};
+use super::userproxy::{GivenProxy, ProxyReplay, Secret};
 use super::{Case, ScenarioFile, load_json};
 use crate::emulated::dex_auth_charm;
 use crate::error::{Error, IoContext, Result};
@@ -39,8 +40,9 @@ pub struct Login {
 /// The user's files, as given to `oidc-harness diagnose`.
 #[derive(Debug, Clone, Copy)]
 pub struct UserFiles<'a> {
-    /// A Keycloak realm export (JSON).
-    pub realm: &'a Path,
+    /// A Keycloak realm export (JSON); none when Dex signs users in from
+    /// its own password database (guide 003).
+    pub realm: Option<&'a Path>,
     /// A Dex config (YAML). With `connectors_json`, its connectors are
     /// replaced, as the dex-auth charm does; without it, it must have them.
     pub dex_config: Option<&'a Path>,
@@ -57,6 +59,11 @@ pub struct UserFiles<'a> {
     pub kubeconfig: Option<&'a Path>,
     /// RBAC manifests (ClusterRoleBinding, RoleBinding, their roles).
     pub rbac: &'a [PathBuf],
+    /// oauth2-proxy's configuration, in any of its forms (`userproxy`):
+    /// the relying party, in front of the app.
+    pub oauth2_proxy: &'a [(Kind, PathBuf)],
+    /// Secrets the other files name.
+    pub secrets: &'a [PathBuf],
 }
 
 /// A realm export and a Dex config (the common case).
@@ -68,13 +75,15 @@ pub fn case(
 ) -> Result<Case> {
     case_from(
         &UserFiles {
-            realm: realm_path,
+            realm: Some(realm_path),
             dex_config: Some(dex_path),
             connectors_json: None,
             keycloak_cert: None,
             apiserver,
             kubeconfig: None,
             rbac: &[],
+            oauth2_proxy: &[],
+            secrets: &[],
         },
         logins,
     )
@@ -102,19 +111,47 @@ pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir:
             )),
         }
     };
-    let realm = one(&[Kind::RealmExport])?.ok_or_else(|| {
-        Error::input(dir, 0, 0, "no Keycloak realm export (`kc.sh export`, or the admin console's Partial export) in this folder")
-    })?;
+    let realm = one(&[Kind::RealmExport])?;
+    let dex_given = one(&[Kind::DexConfig, Kind::DexHelmValues, Kind::DexConfigMap])?;
+    if realm.is_none() && dex_given.is_none() {
+        return Err(Error::input(
+            dir,
+            0,
+            0,
+            "no Keycloak realm export (`kc.sh export`, or the admin console's Partial export) and no Dex config in this folder",
+        ));
+    }
+    let mut logins = logins.to_vec();
+    if logins.is_empty() {
+        for t in taken.iter().filter(|t| t.kind == Kind::SignInUsers) {
+            logins.extend(sign_in_users(&t.path)?);
+        }
+    }
     let rbac: Vec<PathBuf> = taken
         .iter()
         .filter(|t| t.kind == Kind::Rbac)
         .map(|t| t.path.clone())
         .collect();
+    let of = |kind: Kind| -> Vec<PathBuf> {
+        taken
+            .iter()
+            .filter(|t| t.kind == kind)
+            .map(|t| t.path.clone())
+            .collect()
+    };
+    let proxy: Vec<(Kind, PathBuf)> = taken
+        .iter()
+        .filter(|t| t.kind.is_oauth2_proxy())
+        .map(|t| (t.kind, t.path.clone()))
+        .collect();
+    let secrets = of(Kind::Secret);
     let files = UserFiles {
         realm,
         kubeconfig: one(&[Kind::Kubeconfig])?,
         rbac: &rbac,
-        dex_config: one(&[Kind::DexConfig, Kind::DexHelmValues, Kind::DexConfigMap])?,
+        oauth2_proxy: &proxy,
+        secrets: &secrets,
+        dex_config: dex_given,
         connectors_json: one(&[Kind::CharmConnectors])?,
         keycloak_cert: one(&[Kind::Certificate])?,
         apiserver: one(&[
@@ -124,16 +161,31 @@ pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir:
             Kind::AuthenticationConfiguration,
         ])?,
     };
-    let case = case_from(&files, logins)?;
+    let case = case_from(&files, &logins)?;
     Ok((case, taken))
 }
 
 pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
-    let realm_path = files.realm;
+    let first = files
+        .realm
+        .or(files.dex_config)
+        .or(files.connectors_json)
+        .unwrap_or(Path::new("."));
+    if files.dex_config.is_none()
+        && files.connectors_json.is_none()
+        && !files.oauth2_proxy.is_empty()
+    {
+        return keycloak_proxy_case(files, logins);
+    }
     let main_path = files.connectors_json.or(files.dex_config).ok_or_else(|| {
-        Error::input(realm_path, 0, 0, "give a Dex config or the connectors JSON")
+        Error::input(
+            first,
+            0,
+            0,
+            "give a Dex config, the connectors JSON, or oauth2-proxy's settings (for a chain without Dex)",
+        )
     })?;
-    let realm = load_json(realm_path)?;
+    let realm = files.realm.map(load_json).transpose()?;
     let mut dex = match files.dex_config {
         Some(path) => load_dex_config(path)?,
         None => charm_config(),
@@ -157,8 +209,25 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     let connector = dex["connectors"]
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["type"] == "oidc"))
-        .ok_or_else(|| Error::input(main_path, 0, 0, "no `type: oidc` connector"))?
-        .clone();
+        .cloned();
+    // Without a realm, Dex signs users in from its password database.
+    let password_db = dex["enablePasswordDB"] == true;
+    let connector = match (connector, &realm) {
+        (Some(c), _) => c,
+        (None, None) if password_db => json!({"id": "local", "config": {}}),
+        (None, None) => {
+            return Err(Error::input(
+                main_path,
+                0,
+                0,
+                "no Keycloak realm export, and Dex has neither an oidc connector nor its password database (enablePasswordDB): nothing to sign in at",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Error::input(main_path, 0, 0, "no `type: oidc` connector"));
+        }
+    };
+    let realm = realm.unwrap_or(Value::Null);
     if files.dex_config.is_none()
         && let Some(issuer) = connector["config"]["redirectURI"]
             .as_str()
@@ -176,7 +245,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         .unwrap_or_default()
         .trim_end_matches('/')
         .to_string();
-    if !kc_issuer.contains("/realms/") {
+    if !realm.is_null() && !kc_issuer.contains("/realms/") {
         return Err(Error::input(
             main_path,
             0,
@@ -193,18 +262,18 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     };
     let mut realm = rewrite(&realm);
     let mut dex = rewrite(&dex);
-    let mut replayed = vec![
-        Substitution::new(
-            "Dex's issuer (and every URL under it)",
-            dex_issuer.clone(),
-            "{{ dex.issuer }}",
-        ),
-        Substitution::new(
+    let mut replayed = vec![Substitution::new(
+        "Dex's issuer (and every URL under it)",
+        dex_issuer.clone(),
+        "{{ dex.issuer }}",
+    )];
+    if !realm.is_null() {
+        replayed.push(Substitution::new(
             "the connector's Keycloak realm issuer (and every URL under it)",
             kc_issuer.clone(),
             "{{ keycloak.issuer }}",
-        ),
-    ];
+        ));
+    }
 
     let client_id = connector["config"]["clientID"]
         .as_str()
@@ -221,7 +290,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         if masked && secret.is_string() {
             client["secret"] = secret.clone();
             replayed.push(Substitution::new(
-                format!("{}: client `{client_id}` secret", realm_path.display()),
+                format!("{}: client `{client_id}` secret", first.display()),
                 client["secret"]
                     .as_str()
                     .map(|_| "masked (**********)")
@@ -303,8 +372,69 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                 .map(String::from)
         })
     });
-    let (app, audience_missing) = match &kubelogin {
-        Some((entry, _)) => {
+    let proxy = match files.oauth2_proxy {
+        [] => None,
+        parts => {
+            let secrets = load_secrets(files.secrets)?;
+            let mut given = GivenProxy::load(parts, &secrets)?;
+            let client_id = given.value("client_id").unwrap_or_default();
+            let dex_secret = dex["staticClients"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["id"] == client_id.as_str())
+                .and_then(|c| c["secret"].as_str().map(String::from));
+            let dex_path = url_path(&dex_issuer);
+            let to_run = |u: &str| -> Option<String> {
+                let moved = rewrite(&json!(u)).as_str().map(String::from)?;
+                if moved != u {
+                    return Some(moved);
+                }
+                // An in-cluster address of Dex (`http://dex.auth.svc:5556/dex/token`).
+                let (o, rest) = split_origin(u)?;
+                (in_cluster(&o) && !dex_path.is_empty() && rest.starts_with(&dex_path))
+                    .then(|| format!("{{{{ dex.internal }}}}{}", &rest[dex_path.len()..]))
+            };
+            let redirect = given.value("redirect_url").unwrap_or_default();
+            let listed: Vec<String> = dex["staticClients"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["id"] == client_id.as_str())
+                .flat_map(|c| c["redirectURIs"].as_array().cloned().unwrap_or_default())
+                .filter_map(|u| u.as_str().map(String::from))
+                .collect();
+            if redirect.contains("://") && !listed.contains(&redirect) {
+                static_findings.push(format!(
+                    "Dex client `{client_id}` lists no redirect URI oauth2-proxy sends: its redirect_url is `{redirect}`, the client lists {listed:?}; Dex will answer `Unregistered redirect_uri`: add `{redirect}` to the client's redirectURIs, character for character"
+                ));
+            }
+            let r = given.replay(&to_run, dex_secret.as_deref(), &mut replayed);
+            let origins = app_origins(&r, &dex, &client_id);
+            for o in &origins {
+                dex = rewrite_prefix(&dex, o, "{{ oauth2_proxy.url }}");
+                realm = rewrite_prefix(&realm, o, "{{ oauth2_proxy.url }}");
+                replayed.push(Substitution::new(
+                    "the app's public address (and every URL under it)",
+                    o.clone(),
+                    "{{ oauth2_proxy.url }}",
+                ));
+            }
+            replayed.extend(given.stood_in.clone());
+            static_findings.extend(r.problems.clone());
+            Some((given, r))
+        }
+    };
+    let (app, audience_missing) = match (&kubelogin, &proxy) {
+        (None, Some((_, r))) => {
+            replayed.push(Substitution::new(
+                "the relying party",
+                format!("oauth2-proxy (client `{}`)", r.client_id),
+                "the same oauth2-proxy, the pinned version, with those settings",
+            ));
+            (None, false)
+        }
+        (Some((entry, _)), _) => {
             replayed.push(Substitution::new(
                 "the relying party",
                 format!(
@@ -317,7 +447,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             ));
             (None, false)
         }
-        None => {
+        (None, None) => {
             let (app, stood_in) = add_app_client(&mut dex, audience.as_deref());
             replayed.push(stood_in);
             // Without a Dex client for the apiserver's audience no token can
@@ -335,13 +465,21 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     };
     if logins.is_empty() {
         return Err(Error::input(
-            realm_path,
+            first,
             0,
             0,
-            "no user to sign in as: the export has no plain-text passwords; pass --user NAME:PASSWORD",
+            if realm.is_null() {
+                "no user to sign in as: Dex's staticPasswords hold only hashes; pass --user EMAIL:PASSWORD, or put `EMAIL:PASSWORD` lines in a file `sign-in-users` beside the others"
+            } else {
+                "no user to sign in as: the export has no plain-text passwords; pass --user NAME:PASSWORD (or a `sign-in-users` file of NAME:PASSWORD lines)"
+            },
         ));
     }
-    let connector_id = connector["id"].as_str().unwrap_or("oidc").to_string();
+    // Dex's own form needs no connector choice when it is the only one.
+    let connector_id = match connector["id"].as_str() {
+        Some("local") if dex["connectors"].as_array().is_none_or(Vec::is_empty) => None,
+        id => Some(id.unwrap_or("oidc").to_string()),
+    };
     let redirect = rewrite(&connector["config"]["redirectURI"]);
     let scopes = std::iter::once("openid".to_string())
         .chain(
@@ -354,18 +492,27 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         .collect::<Vec<_>>()
         .join(" ");
     let mut steps = vec![json!({"dex_start": {"running": null}})];
+    if proxy.is_some() {
+        steps.push(json!({"oauth2_proxy_start": {"running": null}}));
+    }
     for l in &logins {
-        steps.push(json!({"browser_login": {
-            "at": "keycloak", "client": client_id, "client_secret": secret, "redirect_uri": redirect,
-            "scope": scopes, "user": l.user, "password": l.password,
-            "expect": {"page_text": ""},
-        }}));
-        match &kubelogin {
-            Some((_, flags)) => steps.push(json!({"kubelogin": {
+        if !realm.is_null() {
+            steps.push(json!({"browser_login": {
+                "at": "keycloak", "client": client_id, "client_secret": secret, "redirect_uri": redirect,
+                "scope": scopes, "user": l.user, "password": l.password,
+                "expect": {"page_text": ""},
+            }}));
+        }
+        match (&kubelogin, &proxy) {
+            (Some((_, flags)), _) => steps.push(json!({"kubelogin": {
                 "user": l.user, "password": l.password, "connector": connector_id,
                 "args": flags, "success": null,
             }})),
-            None => steps.push(json!({"browser_login": {
+            (None, Some(_)) => steps.push(json!({"proxy_login": {
+                "user": l.user, "password": l.password, "connector": connector_id,
+                "expect": {"page_text": ""},
+            }})),
+            (None, None) => steps.push(json!({"browser_login": {
                 "at": "dex", "connector": connector_id, "user": l.user, "password": l.password,
                 "expect": {"page_text": ""},
             }})),
@@ -390,6 +537,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     if let Some(names) = ingress {
         keycloak["ingress"] = json!({"certificate_names": names});
     }
+    let keycloak = (!realm.is_null()).then_some(keycloak);
     let mut dex_spec = json!({"config": dex});
     if connectors_text.is_some() {
         // Given back to the charm, rewritten, so it renders Dex's connectors.
@@ -412,6 +560,9 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     if let Some(app) = app {
         raw["app"] = app;
     }
+    if let Some((given, _)) = &proxy {
+        raw["oauth2_proxy"] = given.spec();
+    }
     if let Some(spec) = apiserver {
         raw["apiserver"] = spec;
     }
@@ -430,7 +581,7 @@ fn unreadable_connectors(
     mut dex: Value,
     logins: &[Login],
 ) -> Result<Case> {
-    let realm = load_json(files.realm)?;
+    let realm = files.realm.map(load_json).transpose()?;
     if files.dex_config.is_none() {
         dex["issuer"] = json!("{{ dex.issuer }}");
     } else if let Some(issuer) = dex["issuer"].as_str().map(String::from) {
@@ -445,7 +596,7 @@ fn unreadable_connectors(
         "guide": "diagnose",
         "source": source(files),
         "description": "the user's own configuration",
-        "keycloak": {"realm": realm},
+        "keycloak": realm.map(|r| json!({"realm": r})),
         "dex": {"config": dex, "connectors_json": text},
         "app": app,
         "steps": [{"dex_start": {"running": null}}],
@@ -484,7 +635,7 @@ fn finish(raw: Value, main_path: &Path) -> Result<Case> {
 
 fn source(files: &UserFiles) -> String {
     [
-        Some(files.realm),
+        files.realm,
         files.dex_config,
         files.connectors_json,
         files.keycloak_cert,
@@ -494,9 +645,195 @@ fn source(files: &UserFiles) -> String {
     .into_iter()
     .flatten()
     .chain(files.rbac.iter().map(PathBuf::as_path))
+    .chain(files.oauth2_proxy.iter().map(|(_, p)| p.as_path()))
+    .chain(files.secrets.iter().map(PathBuf::as_path))
     .map(|p| p.display().to_string())
     .collect::<Vec<_>>()
     .join(" + ")
+}
+
+/// oauth2-proxy straight to Keycloak (OSMO's sidecar): the realm and the
+/// proxy's settings, no Dex. The browser signs in through the proxy.
+fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
+    let main_path = files.oauth2_proxy[0].1.as_path();
+    let realm_path = files.realm.ok_or_else(|| {
+        Error::input(
+            main_path,
+            0,
+            0,
+            "oauth2-proxy without Dex signs in at Keycloak: add the realm export (`kc.sh export`, or the admin console's Partial export)",
+        )
+    })?;
+    let mut realm = load_json(realm_path)?;
+    let secrets = load_secrets(files.secrets)?;
+    let mut given = GivenProxy::load(files.oauth2_proxy, &secrets)?;
+    let issuer = given.value("oidc_issuer_url").unwrap_or_default();
+    let kc_issuer = issuer.trim_end_matches('/').to_string();
+    if !kc_issuer.contains("/realms/") {
+        return Err(Error::input(
+            main_path,
+            0,
+            0,
+            format!(
+                "oauth2-proxy's oidc_issuer_url `{issuer}` is not a Keycloak realm (…/realms/<name>), and no Dex config is among the files"
+            ),
+        ));
+    }
+    let mut replayed = vec![Substitution::new(
+        "oauth2-proxy's Keycloak realm issuer (and every URL under it)",
+        kc_issuer.clone(),
+        "{{ keycloak.issuer }}",
+    )];
+    let client_id = given.value("client_id").unwrap_or_default();
+    let masked = |s: &str| s.chars().all(|c| c == '*');
+    let proxy_secret = given.value("client_secret").filter(|s| !masked(s));
+    let mut realm_secret = None;
+    if let Some(client) = realm["clients"]
+        .as_array_mut()
+        .and_then(|cs| cs.iter_mut().find(|c| c["clientId"] == client_id.as_str()))
+    {
+        match client["secret"].as_str().filter(|s| !masked(s)) {
+            Some(s) => realm_secret = Some(s.to_string()),
+            None => {
+                if let Some(s) = &proxy_secret {
+                    replayed.push(Substitution::new(
+                        format!("{}: client `{client_id}` secret", realm_path.display()),
+                        if client["secret"].is_string() {
+                            "masked (**********)"
+                        } else {
+                            "absent"
+                        },
+                        "oauth2-proxy's client_secret (the export masks it)",
+                    ));
+                    client["secret"] = json!(s);
+                }
+            }
+        }
+    }
+    let to_run = |u: &str| {
+        u.strip_prefix(kc_issuer.as_str())
+            .map(|rest| format!("{{{{ keycloak.issuer }}}}{rest}"))
+    };
+    let r = given.replay(&to_run, realm_secret.as_deref(), &mut replayed);
+    realm = rewrite_prefix(&realm, &kc_issuer, "{{ keycloak.issuer }}");
+    for o in app_origins(&r, &realm_clients_as_dex(&realm), &client_id) {
+        realm = rewrite_prefix(&realm, &o, "{{ oauth2_proxy.url }}");
+        replayed.push(Substitution::new(
+            "the app's public address (and every URL under it)",
+            o,
+            "{{ oauth2_proxy.url }}",
+        ));
+    }
+    replayed.extend(given.stood_in.clone());
+    replayed.push(Substitution::new(
+        "the relying party",
+        format!("oauth2-proxy (client `{client_id}`)"),
+        "the same oauth2-proxy, the pinned version, with those settings",
+    ));
+    let logins: Vec<Login> = if logins.is_empty() {
+        plain_passwords(&realm)
+    } else {
+        logins.to_vec()
+    };
+    if logins.is_empty() {
+        return Err(Error::input(
+            realm_path,
+            0,
+            0,
+            "no user to sign in as: the export has no plain-text passwords; pass --user NAME:PASSWORD",
+        ));
+    }
+    let mut steps = vec![json!({"oauth2_proxy_start": {"running": null}})];
+    for l in &logins {
+        steps.push(json!({"proxy_login": {
+            "user": l.user, "password": l.password, "expect": {"page_text": ""},
+        }}));
+    }
+    let raw = json!({
+        "guide": "diagnose",
+        "source": source(files),
+        "description": "the user's own configuration",
+        "keycloak": {"realm": realm},
+        "oauth2_proxy": given.spec(),
+        "steps": steps,
+    });
+    let mut case = finish(raw, main_path)?;
+    case.replayed_as = replayed;
+    case.problems = r.problems;
+    Ok(case)
+}
+
+/// The realm's clients in the shape of Dex's static clients (`id`,
+/// `redirectURIs`), to find the app's address the same way.
+fn realm_clients_as_dex(realm: &Value) -> Value {
+    let clients: Vec<Value> = realm["clients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| json!({"id": c["clientId"], "redirectURIs": c["redirectUris"]}))
+        .collect();
+    json!({ "staticClients": clients })
+}
+
+/// The app's public origins: oauth2-proxy's `redirect_url`, else (it then
+/// takes the request's host) every absolute redirect URI its client lists.
+fn app_origins(r: &ProxyReplay, dex: &Value, client_id: &str) -> Vec<String> {
+    if let Some(o) = &r.origin {
+        return vec![o.clone()];
+    }
+    let mut out: Vec<String> = Vec::new();
+    for client in dex["staticClients"].as_array().into_iter().flatten() {
+        if client["id"] != client_id {
+            continue;
+        }
+        for uri in client["redirectURIs"].as_array().into_iter().flatten() {
+            if let Some((o, _)) = uri.as_str().and_then(split_origin)
+                && !o.contains("{{")
+                && !out.contains(&o)
+            {
+                out.push(o);
+            }
+        }
+    }
+    out
+}
+
+/// `scheme://host[:port]` and the rest of an absolute http(s) URL.
+fn split_origin(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let at = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some((
+        format!("{scheme}://{}", &rest[..at]),
+        rest[at..].to_string(),
+    ))
+}
+
+fn url_path(url: &str) -> String {
+    split_origin(url).map(|(_, p)| p).unwrap_or_default()
+}
+
+/// A host only a program inside the cluster reaches (`dex.auth.svc…`, a
+/// bare service name).
+fn in_cluster(origin: &str) -> bool {
+    let host = origin
+        .split("://")
+        .nth(1)
+        .unwrap_or_default()
+        .split(':')
+        .next()
+        .unwrap_or_default();
+    host.ends_with(".svc") || host.contains(".svc.") || (host != "localhost" && !host.contains('.'))
+}
+
+fn load_secrets(paths: &[PathBuf]) -> Result<Vec<Secret>> {
+    let mut out = Vec::new();
+    for p in paths {
+        out.extend(Secret::load(p)?);
+    }
+    Ok(out)
 }
 
 /// A Dex config as a file, as Helm values (`config:`) or as a ConfigMap.
@@ -730,6 +1067,26 @@ fn rbac_manifests(
         }
     }
     Ok(out.join("---\n"))
+}
+
+/// A `sign-in-users` file: `NAME:PASSWORD` per line (`#` comments), the
+/// users to sign in as when the files hold no plain-text password.
+fn sign_in_users(path: &Path) -> Result<Vec<Login>> {
+    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|(i, l)| {
+            let (user, password) = l
+                .trim()
+                .split_once(':')
+                .ok_or_else(|| Error::input(path, i + 1, 1, "expected NAME:PASSWORD"))?;
+            Ok(Login {
+                user: user.to_string(),
+                password: password.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// Users of the export with a plain-text password credential.

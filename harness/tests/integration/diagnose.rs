@@ -131,6 +131,41 @@ fn a_healthy_charmed_kubeflow_deployment_as_the_charm_takes_it() {
 }
 
 #[test]
+fn a_healthy_osmo_deployment_as_its_helm_values_and_secret() {
+    check("osmo-healthy");
+}
+
+#[test]
+fn osmo_values_without_the_unverified_email_flag() {
+    check("osmo-unverified-email");
+}
+
+#[test]
+fn osmo_cookie_secret_made_with_openssl_base64() {
+    check("osmo-cookie-secret-openssl");
+}
+
+#[test]
+fn a_healthy_oauth2_proxy_cfg_and_environment_in_front_of_dex() {
+    check("dex-oauth2-proxy-healthy");
+}
+
+#[test]
+fn oauth2_proxy_redirect_url_that_dex_does_not_list() {
+    check("dex-oauth2-proxy-redirect-unregistered");
+}
+
+#[test]
+fn a_healthy_guide_003_deployment_without_keycloak() {
+    check("paletteai-apiserver-healthy");
+}
+
+#[test]
+fn guide_003_as_written() {
+    check("paletteai-apiserver-as-written");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {

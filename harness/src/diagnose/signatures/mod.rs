@@ -30,6 +30,9 @@ pub(super) enum Program {
     Keycloak,
     ApiServer,
     OAuth2Proxy,
+    Kubelogin,
+    /// kubectl's client-go, running the exec credential plugin.
+    Kubectl,
 }
 
 impl Program {
@@ -39,6 +42,8 @@ impl Program {
             Program::Keycloak => "Keycloak",
             Program::ApiServer => "kube-apiserver",
             Program::OAuth2Proxy => "oauth2-proxy",
+            Program::Kubelogin => "kubelogin",
+            Program::Kubectl => "kubectl",
         }
     }
 
@@ -47,7 +52,9 @@ impl Program {
         match self {
             Program::Dex => Some("dex"),
             Program::Keycloak => Some("keycloak"),
-            Program::ApiServer | Program::OAuth2Proxy => None,
+            Program::ApiServer | Program::OAuth2Proxy | Program::Kubelogin | Program::Kubectl => {
+                None
+            }
         }
     }
 }
@@ -65,10 +72,12 @@ pub(super) enum Place {
     ApiServerLog,
     /// oauth2-proxy's log, with what it printed when it would not start.
     OAuth2ProxyLog,
+    /// What a failed command printed: kubelogin, or kubectl running it.
+    CommandOutput,
 }
 
-use Place::{ApiServerLog, DexLog, OAuth2ProxyLog, Page, Refusal as Answer};
-use Program::{ApiServer, Dex, Keycloak, OAuth2Proxy};
+use Place::{ApiServerLog, CommandOutput, DexLog, OAuth2ProxyLog, Page, Refusal as Answer};
+use Program::{ApiServer, Dex, Keycloak, Kubectl, Kubelogin, OAuth2Proxy};
 
 pub(super) struct Signature {
     /// Stable, kebab-case, prefixed by the program.
@@ -1280,6 +1289,215 @@ pub(super) const SIGNATURES: &[Signature] = &[
         fix: "put offline_access in scope when cookie_refresh is used, keep cookie_refresh below the provider's refresh token lifetime, or unset cookie_refresh",
         source: "oauth2-proxy@v7.15.2 pkg/middleware/stored_session.go",
     },
+    // ---- kubelogin (and the libraries whose words it prints) ----
+    Signature {
+        id: "kubelogin-issuer-mismatch",
+        program: Kubelogin,
+        texts: &["did not match the issuer URL returned by provider"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubelogin's issuer is not the one the provider announces",
+        cause: "kubelogin's --oidc-issuer-url is not character for character the `issuer` of the provider's discovery document (a trailing slash, http for https, another path or host)",
+        fix: "set --oidc-issuer-url in the kubeconfig's exec args to exactly Dex's `issuer` (and the apiserver's --oidc-issuer-url to the same)",
+        source: "github.com/coreos/go-oidc/v3@v3.17.0 oidc/oidc.go, via kubelogin@v1.36.0 pkg/oidc/client/factory.go",
+    },
+    Signature {
+        id: "kubelogin-issuer-tls-untrusted",
+        program: Kubelogin,
+        texts: &[
+            "x509: certificate signed by unknown authority",
+            "x509: certificate is valid for",
+        ],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubelogin does not trust the issuer's certificate",
+        cause: "the issuer's certificate is signed by a CA the user's machine does not trust (a private CA), or is not for the issuer's host name",
+        fix: "give kubelogin the CA: --certificate-authority=<file> (or --certificate-authority-data) in the exec args; or serve the issuer with a certificate for its host name",
+        source: "kubelogin@v1.36.0 pkg/oidc/client/factory.go (oidc discovery error)",
+    },
+    Signature {
+        id: "kubelogin-discovery-failed",
+        program: Kubelogin,
+        texts: &["oidc discovery error"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: true,
+        title: "kubelogin cannot read the provider's discovery document",
+        cause: "GET <--oidc-issuer-url>/.well-known/openid-configuration failed (the rest of the line says how): the issuer URL is wrong or unreachable from the user's machine",
+        fix: "open <issuer>/.well-known/openid-configuration from the user's machine; set --oidc-issuer-url to Dex's issuer exactly",
+        source: "kubelogin@v1.36.0 pkg/oidc/client/factory.go",
+    },
+    Signature {
+        id: "kubelogin-authorization-refused",
+        program: Kubelogin,
+        texts: &["authorization error from server"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "the provider sent kubelogin back with an error",
+        cause: "Dex redirected to kubelogin's local server with `error=` instead of a code (the error and its description follow on the line): e.g. invalid_scope for an --oidc-extra-scope the provider does not have, access_denied, or the upstream connector's failure",
+        fix: "read the error code on the line; for invalid_scope, drop or fix the --oidc-extra-scope it names",
+        source: "github.com/int128/oauth2cli@v1.18.0 server.go, via kubelogin@v1.36.0 pkg/usecases/authentication/authcode/browser.go",
+    },
+    Signature {
+        id: "kubelogin-code-exchange-failed",
+        program: Kubelogin,
+        texts: &["could not exchange the code and token"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: true,
+        title: "the provider's token endpoint refused kubelogin's code",
+        cause: "kubelogin got a code but Dex's token endpoint refused it (the OAuth error follows): most often invalid_client, a --oidc-client-secret that is not the staticClients secret",
+        fix: "make --oidc-client-secret the client's secret in Dex's staticClients (or drop it for a public client)",
+        source: "github.com/int128/oauth2cli@v1.18.0 oauth2cli.go; kubelogin@v1.36.0 pkg/oidc/client/authcode.go",
+    },
+    Signature {
+        id: "kubelogin-id-token-missing",
+        program: Kubelogin,
+        texts: &["id_token is missing in the token response"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "the token response has no ID token",
+        cause: "the provider answered the token request without an id_token: it is an OAuth 2.0 server, not an OpenID provider, or the openid scope was dropped on the way",
+        fix: "point --oidc-issuer-url at an OpenID Connect issuer (Dex's issuer); the apiserver needs an ID token",
+        source: "kubelogin@v1.36.0 pkg/oidc/client/client.go",
+    },
+    Signature {
+        id: "kubelogin-id-token-unverified",
+        program: Kubelogin,
+        texts: &["could not verify the ID token"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: true,
+        title: "kubelogin rejects the ID token it got",
+        cause: "the ID token does not verify against the issuer's keys and kubelogin's client id (the reason follows on the line)",
+        fix: "read the reason; the token's iss must be --oidc-issuer-url and its aud --oidc-client-id",
+        source: "kubelogin@v1.36.0 pkg/oidc/client/client.go",
+    },
+    Signature {
+        id: "kubelogin-id-token-other-issuer",
+        program: Kubelogin,
+        texts: &["id token issued by a different provider"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "the ID token's issuer is not kubelogin's",
+        cause: "the token's `iss` differs from --oidc-issuer-url: the provider's configured issuer is not the address kubelogin reaches it by",
+        fix: "make Dex's `issuer` and kubelogin's --oidc-issuer-url the same URL",
+        source: "github.com/coreos/go-oidc/v3@v3.17.0 oidc/verify.go, via kubelogin@v1.36.0",
+    },
+    Signature {
+        id: "kubelogin-id-token-audience",
+        program: Kubelogin,
+        texts: &["oidc: expected audience"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "the ID token is not for kubelogin's client",
+        cause: "the token's `aud` does not hold --oidc-client-id (e.g. a cross-client audience scope made another client the audience)",
+        fix: "use the client id the token is issued to, or drop the audience:server:client_id scope",
+        source: "github.com/coreos/go-oidc/v3@v3.17.0 oidc/verify.go, via kubelogin@v1.36.0",
+    },
+    Signature {
+        id: "kubelogin-local-server-failed",
+        program: Kubelogin,
+        texts: &["could not start a local server"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubelogin cannot listen for the redirect",
+        cause: "every --listen-address port is taken (another kubelogin waiting, or a program on 8000 and 18000), so there is nowhere for the provider to redirect to",
+        fix: "end the other kubelogin, or pass --listen-address=127.0.0.1:<free port> and add http://localhost:<port> to the Dex client's redirectURIs",
+        source: "github.com/int128/oauth2cli@v1.18.0 server.go",
+    },
+    Signature {
+        id: "kubelogin-state-mismatch",
+        program: Kubelogin,
+        texts: &["state does not match"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "the redirect belongs to another sign-in",
+        cause: "the browser came back with the state of an earlier attempt (an old tab, or two kubelogin runs at once)",
+        fix: "close old sign-in tabs and run the command once",
+        source: "github.com/int128/oauth2cli@v1.18.0 server.go",
+    },
+    Signature {
+        id: "kubelogin-token-cache-invalid",
+        program: Kubelogin,
+        texts: &["invalid token cache (you may need to remove)"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubelogin's token cache cannot be read",
+        cause: "a file under --token-cache-dir is not a token kubelogin wrote (a partial write, another version's format)",
+        fix: "kubectl oidc-login clean (or remove the --token-cache-dir folder) and sign in again",
+        source: "kubelogin@v1.36.0 pkg/usecases/credentialplugin/get_token.go",
+    },
+    Signature {
+        id: "kubelogin-exec-api-version",
+        program: Kubelogin,
+        texts: &["unknown apiVersion:"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubelogin does not speak the exec entry's apiVersion",
+        cause: "the kubeconfig's exec apiVersion is neither client.authentication.k8s.io/v1 nor v1beta1",
+        fix: "set users[].user.exec.apiVersion to client.authentication.k8s.io/v1",
+        source: "kubelogin@v1.36.0 pkg/credentialplugin/writer/credential_plugin.go",
+    },
+    // ---- kubectl (client-go) running the exec plugin ----
+    Signature {
+        id: "kubectl-exec-plugin-not-installed",
+        program: Kubectl,
+        texts: &["trying to use a client-go credential plugin that is not installed"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "the exec entry's command is not on the PATH",
+        cause: "users[].user.exec.command (e.g. kubectl-oidc_login, or kubelogin) is not found where kubectl runs",
+        fix: "install kubelogin (`kubectl krew install oidc-login`, or the kubelogin binary) on the PATH, or give the command's full path",
+        source: "k8s.io/client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
+    },
+    Signature {
+        id: "kubectl-oidc-login-not-installed",
+        program: Kubectl,
+        texts: &["unknown command \"oidc-login\" for \"kubectl\""],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubectl has no oidc-login plugin",
+        cause: "the exec entry runs `kubectl oidc-login get-token`, and no kubectl-oidc_login executable is on the PATH, so kubectl takes oidc-login for a command of its own",
+        fix: "install kubelogin as kubectl-oidc_login (`kubectl krew install oidc-login`, or the binary renamed) on the PATH",
+        source: "k8s.io/kubectl@v0.37.2 pkg/cmd/cmd.go (plugin lookup), github.com/spf13/cobra (unknown command)",
+    },
+    Signature {
+        id: "kubectl-exec-not-interactive",
+        program: Kubectl,
+        texts: &["exec plugin cannot support interactive mode"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubectl will not run the plugin without a terminal",
+        cause: "the exec entry says interactiveMode: Always (kubectl config set-credentials --exec-interactive-mode=Always) and kubectl's standard input is not a terminal: a script, a CI job, an IDE",
+        fix: "set interactiveMode: IfAvailable (or Never with a cached token) for non-interactive use",
+        source: "k8s.io/client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
+    },
+    Signature {
+        id: "kubectl-exec-invalid-api-version",
+        program: Kubectl,
+        texts: &["exec plugin: invalid apiVersion"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubectl does not know the exec entry's apiVersion",
+        cause: "users[].user.exec.apiVersion is not a client.authentication.k8s.io version this kubectl has (v1alpha1 was removed)",
+        fix: "set users[].user.exec.apiVersion to client.authentication.k8s.io/v1",
+        source: "k8s.io/client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
+    },
 ];
 
 impl Signature {
@@ -1295,6 +1513,14 @@ impl Signature {
             Place::DexLog => ("Dex logged".into(), split(&seen.dex_log)),
             Place::ApiServerLog => ("kube-apiserver logged".into(), split(&seen.apiserver_log)),
             Place::OAuth2ProxyLog => ("oauth2-proxy logged".into(), split(&seen.oauth2_proxy_log)),
+            Place::CommandOutput => (
+                format!("{} printed", self.program.name()),
+                seen.commands
+                    .iter()
+                    .filter(|c| !c.success)
+                    .flat_map(|c| split(&c.output))
+                    .collect(),
+            ),
             Place::Page => (
                 format!("{} showed", self.program.name()),
                 seen.pages.iter().flat_map(|p| split(&p.text)).collect(),

@@ -18,6 +18,8 @@ enum Seen {
     ApiServer(&'static str),
     /// An oauth2-proxy log line (or its start-up failure).
     OAuth2Proxy(&'static str),
+    /// What a failed kubelogin (or kubectl running it) printed.
+    Command(&'static str),
 }
 
 struct Row {
@@ -694,6 +696,129 @@ const ROWS: &[Row] = &[
             "failed to get token: Post \"https://dex.example.com/dex/token\": context deadline exceeded"
         )),
     ),
+    // ---- kubelogin, as kubectl passes its standard error on ----
+    row(
+        "kubelogin-issuer-mismatch",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: oidc error: oidc discovery error: oidc: issuer URL provided to client ",
+            "(\"https://dex.example.com/dex/\") did not match the issuer URL returned by provider (\"https://dex.example.com/dex\")"
+        )),
+    ),
+    row(
+        "kubelogin-issuer-tls-untrusted",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: oidc error: oidc discovery error: Get ",
+            "\"https://dex.example.com/dex/.well-known/openid-configuration\": tls: failed to verify certificate: ",
+            "x509: certificate signed by unknown authority"
+        )),
+    ),
+    row(
+        "kubelogin-discovery-failed",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: oidc error: oidc discovery error: ",
+            "404 Not Found: 404 page not found"
+        )),
+    ),
+    row(
+        "kubelogin-authorization-refused",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: authcode-browser error: authentication error: authorization code flow error: ",
+            "oauth2 error: authorization error: authorization error from server: access_denied"
+        )),
+    ),
+    row(
+        "kubelogin-code-exchange-failed",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: authcode-browser error: authentication error: authorization code flow error: ",
+            "oauth2 error: could not exchange the code and token: oauth2: \"invalid_client\" \"Invalid client credentials.\""
+        )),
+    ),
+    row(
+        "kubelogin-id-token-missing",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: authcode-browser error: authentication error: authorization code flow error: ",
+            "exchange error: id_token is missing in the token response: &oauth2.Token{AccessToken:\"...\"}"
+        )),
+    ),
+    row(
+        "kubelogin-id-token-unverified",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: authcode-browser error: authentication error: authorization code flow error: ",
+            "exchange error: could not verify the ID token: oidc: token is expired (Token Expiry: 2026-12-01 10:00:00 +0000 UTC)"
+        )),
+    ),
+    row(
+        "kubelogin-id-token-other-issuer",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: authcode-browser error: authentication error: authorization code flow error: ",
+            "exchange error: could not verify the ID token: oidc: id token issued by a different provider, ",
+            "expected \"https://dex.example.com/dex\" got \"http://dex.auth.svc:5556/dex\""
+        )),
+    ),
+    row(
+        "kubelogin-id-token-audience",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: authcode-browser error: authentication error: authorization code flow error: ",
+            "exchange error: could not verify the ID token: oidc: expected audience \"kubernetes\" got [\"canvas\"]"
+        )),
+    ),
+    row(
+        "kubelogin-local-server-failed",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: authcode-browser error: authentication error: authorization code flow error: ",
+            "oauth2 error: authorization error: could not start a local server: ",
+            "listen tcp 127.0.0.1:8000: bind: address already in use"
+        )),
+    ),
+    row(
+        "kubelogin-state-mismatch",
+        Seen::Command(concat!(
+            "error: get-token: authentication error: authcode-browser error: authentication error: authorization code flow error: ",
+            "oauth2 error: authorization error: authorization error: state does not match (wants 3f1c but got 9a2b)"
+        )),
+    ),
+    row(
+        "kubelogin-token-cache-invalid",
+        Seen::Command(concat!(
+            "error: get-token: invalid token cache (you may need to remove): ",
+            "invalid token cache json: unexpected end of JSON input"
+        )),
+    ),
+    row(
+        "kubelogin-exec-api-version",
+        Seen::Command(
+            "error: get-token: could not write the token to client-go: unknown apiVersion: client.authentication.k8s.io/v1alpha1",
+        ),
+    ),
+    // ---- kubectl (client-go) ----
+    row(
+        "kubectl-exec-plugin-not-installed",
+        Seen::Command(concat!(
+            "Unable to connect to the server: getting credentials: exec: executable kubelogin not found\n",
+            "\n",
+            "It looks like you are trying to use a client-go credential plugin that is not installed."
+        )),
+    ),
+    row(
+        "kubectl-oidc-login-not-installed",
+        Seen::Command(concat!(
+            "error: unknown command \"oidc-login\" for \"kubectl\"\n",
+            "Unable to connect to the server: getting credentials: exec: executable kubectl failed with exit code 1"
+        )),
+    ),
+    row(
+        "kubectl-exec-not-interactive",
+        Seen::Command(concat!(
+            "Unable to connect to the server: getting credentials: exec plugin cannot support interactive mode: ",
+            "standard input is not a terminal"
+        )),
+    ),
+    row(
+        "kubectl-exec-invalid-api-version",
+        Seen::Command(
+            "error: exec plugin: invalid apiVersion \"client.authentication.k8s.io/v1alpha1\"",
+        ),
+    ),
 ];
 
 fn evidence(seen: &Seen) -> Evidence {
@@ -712,6 +837,12 @@ fn evidence(seen: &Seen) -> Evidence {
         }),
         Seen::ApiServer(line) => e.apiserver_log = line.into(),
         Seen::OAuth2Proxy(line) => e.oauth2_proxy_log = line.into(),
+        Seen::Command(output) => e.commands.push(crate::model::evidence::CommandRun {
+            identity: "oidc".into(),
+            args: vec!["oidc-login".into(), "get-token".into()],
+            success: false,
+            output: output.into(),
+        }),
     }
     e
 }
@@ -837,6 +968,8 @@ fn prefix(p: Program) -> &'static str {
         Program::Keycloak => "keycloak-",
         Program::ApiServer => "apiserver-",
         Program::OAuth2Proxy => "oauth2-proxy-",
+        Program::Kubelogin => "kubelogin-",
+        Program::Kubectl => "kubectl-",
     }
 }
 
