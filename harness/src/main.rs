@@ -490,7 +490,7 @@ async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
         let proxy = oauth2_proxy::OAuth2Proxy::start(
             &run.programs.oauth2_proxy,
             &run.ca,
-            oauth2_proxy::OAuth2ProxyPlan::new()?,
+            oauth2_proxy::OAuth2ProxyPlan::new(false)?,
             &given,
             &round,
         )

@@ -153,6 +153,10 @@ pub struct OAuth2ProxySpec {
     /// are written under `{{ oauth2_proxy.files }}`.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// Serve HTTPS, as the app is served to its users (a certificate of the
+    /// run's CA): `{{ oauth2_proxy.url }}` is then `https://…`.
+    #[serde(default)]
+    pub tls: bool,
 }
 
 fn empty_map() -> Value {

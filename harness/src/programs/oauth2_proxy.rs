@@ -4,8 +4,9 @@
 //!
 //! The harness owns only `--http-address` (the case's own address and a free
 //! port) and `SSL_CERT_FILE` (the run's CA, so the Go program trusts Dex's and
-//! Keycloak's certificates as it would trust public ones). Everything else is
-//! the user's configuration as is.
+//! Keycloak's certificates as it would trust public ones); when the app is
+//! served over HTTPS, also `--https-address` and a certificate of the run's
+//! CA for it. Everything else is the user's configuration as is.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -23,17 +24,23 @@ const PROGRAM: &str = "oauth2-proxy";
 #[derive(Debug, Clone)]
 pub struct OAuth2ProxyPlan {
     pub addr: SocketAddr,
+    /// Served over HTTPS (oauth2-proxy's own TLS listener), as the user's
+    /// app is: the scheme decides the redirect URI oauth2-proxy builds and
+    /// where its Secure cookies go.
+    pub tls: bool,
 }
 
 impl OAuth2ProxyPlan {
-    pub fn new() -> Result<OAuth2ProxyPlan> {
+    pub fn new(tls: bool) -> Result<OAuth2ProxyPlan> {
         Ok(OAuth2ProxyPlan {
             addr: crate::infra::process::fresh_endpoint()?,
+            tls,
         })
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn callback(&self) -> String {
@@ -71,16 +78,25 @@ impl OAuth2Proxy {
             )
         })?;
         std::fs::write(&path, text).context(|| format!("writing {}", path.display()))?;
-        let mut spec = Spec::new(PROGRAM, binary, dir)
-            .arg(format!("--config={}", path.display()))
-            .arg(format!("--http-address={}", plan.addr))
+        let mut spec = Spec::new(PROGRAM, binary, dir).arg(format!("--config={}", path.display()));
+        spec = if plan.tls {
+            let cert = ca.issue(dir, "oauth2-proxy", &[plan.addr.ip().to_string()])?;
+            let plain = crate::infra::process::fresh_endpoint()?;
+            spec.arg(format!("--https-address={}", plan.addr))
+                .arg(format!("--http-address={plain}"))
+                .arg(format!("--tls-cert-file={}", cert.cert_file.display()))
+                .arg(format!("--tls-key-file={}", cert.key_file.display()))
+        } else {
+            spec.arg(format!("--http-address={}", plan.addr))
+        };
+        let mut spec = spec
             .args(&given.args)
             .env("SSL_CERT_FILE", ca.cert_file().display().to_string());
         for (k, v) in &given.env {
             spec = spec.env(k, v);
         }
         let mut process = Supervised::spawn(spec)?;
-        let http = reqwest::Client::new();
+        let http = ca.http_client()?;
         let ping = format!("{}/ping", plan.url());
         process
             .wait_ready(Duration::from_secs(30), "/ping answering 200", || {

@@ -140,7 +140,7 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
                 (None, Some(received)) => writeln!(
                     out,
                     "  app (behind oauth2-proxy) received:\n{}",
-                    indent(received)
+                    indent(&identity_headers(received))
                 ),
                 (None, None) => writeln!(out, "  app (behind oauth2-proxy): reached"),
             };
@@ -213,6 +213,22 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
     out
 }
 
+/// The headers that say who the user is (the rest is the browser's).
+fn identity_headers(shown: &str) -> String {
+    shown
+        .lines()
+        .filter(|l| {
+            let name = l.trim().split(':').next().unwrap_or_default();
+            name != "user-agent"
+                && !name.starts_with("sec-fetch")
+                && ["user", "email", "group", "auth", "kubeflow", "osmo"]
+                    .iter()
+                    .any(|w| name.contains(w))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn keycloak_line(k: &Hop) -> String {
     match (&k.refused, &k.groups) {
         (Some(e), _) => format!("sign-in ended on: {e}"),
@@ -225,11 +241,11 @@ fn dex_line(d: &Hop) -> String {
     match (&d.refused, &d.logged_groups) {
         (Some(e), _) => format!("sign-in ended on: {e}"),
         (None, Some(g)) => format!(
-            "login successful, groups={g:?}; ID token groups={}",
+            "login successful, groups={g:?}{}",
             d.token_groups
                 .as_ref()
-                .map(|g| g.to_string())
-                .unwrap_or_default()
+                .map(|g| format!("; ID token groups={g}"))
+                .unwrap_or_else(|| "; the ID token was not seen".into())
         ),
         (None, None) => "no `login successful` line".into(),
     }

@@ -36,7 +36,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         random_token(6).to_lowercase()
     );
     let document = case.document()?;
-    let front = Front::new()?;
+    let front = Front::new(document["oauth2_proxy"]["tls"] == true)?;
     let mut dex_plan = DexPlan::new(run.cluster)?;
     if document.get("istio").is_some() {
         dex_plan = dex_plan.behind(&front.gateway.url());

@@ -422,11 +422,12 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             }
             replayed.extend(given.stood_in.clone());
             static_findings.extend(r.problems.clone());
-            Some((given, r))
+            let tls = serves_https(&origins, &mut replayed);
+            Some((given, r, tls))
         }
     };
     let (app, audience_missing) = match (&kubelogin, &proxy) {
-        (None, Some((_, r))) => {
+        (None, Some((_, r, _))) => {
             replayed.push(Substitution::new(
                 "the relying party",
                 format!("oauth2-proxy (client `{}`)", r.client_id),
@@ -560,8 +561,8 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     if let Some(app) = app {
         raw["app"] = app;
     }
-    if let Some((given, _)) = &proxy {
-        raw["oauth2_proxy"] = given.spec();
+    if let Some((given, _, tls)) = &proxy {
+        raw["oauth2_proxy"] = given.spec(*tls);
     }
     if let Some(spec) = apiserver {
         raw["apiserver"] = spec;
@@ -716,14 +717,16 @@ fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     };
     let r = given.replay(&to_run, realm_secret.as_deref(), &mut replayed);
     realm = rewrite_prefix(&realm, &kc_issuer, "{{ keycloak.issuer }}");
-    for o in app_origins(&r, &realm_clients_as_dex(&realm), &client_id) {
-        realm = rewrite_prefix(&realm, &o, "{{ oauth2_proxy.url }}");
+    let origins = app_origins(&r, &realm_clients_as_dex(&realm), &client_id);
+    for o in &origins {
+        realm = rewrite_prefix(&realm, o, "{{ oauth2_proxy.url }}");
         replayed.push(Substitution::new(
             "the app's public address (and every URL under it)",
-            o,
+            o.clone(),
             "{{ oauth2_proxy.url }}",
         ));
     }
+    let tls = serves_https(&origins, &mut replayed);
     replayed.extend(given.stood_in.clone());
     replayed.push(Substitution::new(
         "the relying party",
@@ -754,13 +757,28 @@ fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         "source": source(files),
         "description": "the user's own configuration",
         "keycloak": {"realm": realm},
-        "oauth2_proxy": given.spec(),
+        "oauth2_proxy": given.spec(tls),
         "steps": steps,
     });
     let mut case = finish(raw, main_path)?;
     case.replayed_as = replayed;
     case.problems = r.problems;
     Ok(case)
+}
+
+/// Whether the run's oauth2-proxy serves HTTPS: when the app's public
+/// address does (the scheme decides the redirect URI oauth2-proxy builds
+/// from a request, and where its Secure cookies go), said.
+fn serves_https(origins: &[String], replayed: &mut Vec<Substitution>) -> bool {
+    let tls = origins.iter().any(|o| o.starts_with("https://"));
+    if tls {
+        replayed.push(Substitution::new(
+            "the app's scheme",
+            "https",
+            "https, kept: the run's oauth2-proxy serves TLS with a certificate of the run's CA",
+        ));
+    }
+    tls
 }
 
 /// The realm's clients in the shape of Dex's static clients (`id`,

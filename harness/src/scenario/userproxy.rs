@@ -313,7 +313,6 @@ impl GivenProxy {
                 "*",
                 "oauth2-proxy needs an email rule to start; OSMO's chart gives one",
             ),
-            ("cookie-secure", "false", "the run serves plain HTTP"),
             ("set-xauthrequest", "true", "the sidecar passes the user on"),
         ] {
             if !self
@@ -477,9 +476,10 @@ impl GivenProxy {
         out
     }
 
-    /// The scenario's `oauth2_proxy` block.
-    pub fn spec(&self) -> Value {
-        json!({"config": self.config, "env": self.env, "args": self.args})
+    /// The scenario's `oauth2_proxy` block; `tls` when the app's public
+    /// address is HTTPS.
+    pub fn spec(&self, tls: bool) -> Value {
+        json!({"config": self.config, "env": self.env, "args": self.args, "tls": tls})
     }
 }
 

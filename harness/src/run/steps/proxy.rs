@@ -51,7 +51,8 @@ pub struct Front {
 }
 
 impl Front {
-    pub fn new() -> Result<Front> {
+    /// `tls`: oauth2-proxy serves HTTPS (the scenario's `oauth2_proxy.tls`).
+    pub fn new(tls: bool) -> Result<Front> {
         let bytes: [u8; 32] = rand::random();
         let cookie_secret_openssl = std::iter::repeat_with(|| {
             base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>())
@@ -59,7 +60,7 @@ impl Front {
         .find(|s| s.contains(['+', '/']))
         .expect("an endless draw");
         Ok(Front {
-            oauth2_proxy: OAuth2ProxyPlan::new()?,
+            oauth2_proxy: OAuth2ProxyPlan::new(tls)?,
             gateway: GatewayPlan::new()?,
             upstream_addr: crate::infra::process::fresh_endpoint()?,
             cookie_secret: base64::engine::general_purpose::URL_SAFE.encode(bytes),
