@@ -174,9 +174,12 @@ pub fn hops(report: &CaseReport) -> HopReport {
 
 /// Where the groups went missing between Keycloak and Dex.
 fn lost(keycloak: Option<&Hop>, dex: Option<&Hop>) -> Option<&'static str> {
-    let (keycloak, dex) = (keycloak?, dex?);
+    let dex = dex?;
+    if dex.refused.is_some() && dex.logged_groups.is_none() {
+        return Some("the sign-in through Dex failed");
+    }
+    let keycloak = keycloak?;
     match (&keycloak.groups, &dex.logged_groups) {
-        (_, None) if dex.refused.is_some() => Some("the sign-in through Dex failed"),
         (None, _) if keycloak.refused.is_none() => Some("at Keycloak: it sent no group claim"),
         (Some(_), Some(g)) if g.is_empty() => Some("between Keycloak and Dex"),
         _ => None,

@@ -188,7 +188,9 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
         }
         let _ = match u.lost {
             Some(where_) => writeln!(out, "  first hop where something was lost: {where_}"),
-            None if u.dex.is_some() => writeln!(out, "  groups arrived at Dex"),
+            None if u.dex.is_some() && u.keycloak.is_some() => {
+                writeln!(out, "  groups arrived at Dex")
+            }
             None => Ok(()),
         };
     }

@@ -227,6 +227,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             return Err(Error::input(main_path, 0, 0, "no `type: oidc` connector"));
         }
     };
+    let has_realm = realm.is_some();
     let realm = realm.unwrap_or(Value::Null);
     if files.dex_config.is_none()
         && let Some(issuer) = connector["config"]["redirectURI"]
@@ -245,7 +246,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         .unwrap_or_default()
         .trim_end_matches('/')
         .to_string();
-    if !realm.is_null() && !kc_issuer.contains("/realms/") {
+    if has_realm && !kc_issuer.contains("/realms/") {
         return Err(Error::input(
             main_path,
             0,
@@ -267,7 +268,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         dex_issuer.clone(),
         "{{ dex.issuer }}",
     )];
-    if !realm.is_null() {
+    if has_realm {
         replayed.push(Substitution::new(
             "the connector's Keycloak realm issuer (and every URL under it)",
             kc_issuer.clone(),
@@ -469,7 +470,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             first,
             0,
             0,
-            if realm.is_null() {
+            if !has_realm {
                 "no user to sign in as: Dex's staticPasswords hold only hashes; pass --user EMAIL:PASSWORD, or put `EMAIL:PASSWORD` lines in a file `sign-in-users` beside the others"
             } else {
                 "no user to sign in as: the export has no plain-text passwords; pass --user NAME:PASSWORD (or a `sign-in-users` file of NAME:PASSWORD lines)"
@@ -497,7 +498,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         steps.push(json!({"oauth2_proxy_start": {"running": null}}));
     }
     for l in &logins {
-        if !realm.is_null() {
+        if has_realm {
             steps.push(json!({"browser_login": {
                 "at": "keycloak", "client": client_id, "client_secret": secret, "redirect_uri": redirect,
                 "scope": scopes, "user": l.user, "password": l.password,
@@ -538,7 +539,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     if let Some(names) = ingress {
         keycloak["ingress"] = json!({"certificate_names": names});
     }
-    let keycloak = (!realm.is_null()).then_some(keycloak);
+    let keycloak = has_realm.then_some(keycloak);
     let mut dex_spec = json!({"config": dex});
     if connectors_text.is_some() {
         // Given back to the charm, rewritten, so it renders Dex's connectors.
