@@ -47,7 +47,7 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
     Diagnose {
         /// A folder of your deployment's files, each recognised by its content
         /// (what each was taken as is printed); or give the files one by one.
-        #[arg(required_unless_present_any = ["realm", "dex_config"], conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "apiserver", "kubeconfig", "rbac", "oauth2_proxy", "secret"])]
+        #[arg(required_unless_present_any = ["realm", "dex_config"], conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "apiserver", "kubeconfig", "rbac", "oauth2_proxy", "secret", "client"])]
         dir: Option<PathBuf>,
         /// Keycloak realm export (JSON, as `kc.sh export` writes it).
         #[arg(long)]
@@ -84,6 +84,11 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
         /// repeatable.
         #[arg(long)]
         secret: Vec<PathBuf>,
+        /// Your app's OIDC client settings (YAML or JSON: client_id,
+        /// client_secret, redirect_uri, scopes, issuer): the harness's app
+        /// signs in with them.
+        #[arg(long)]
+        client: Option<PathBuf>,
         /// USER:PASSWORD to sign in as (default: users of the export with a plain password).
         #[arg(long = "user")]
         users: Vec<String>,
@@ -226,6 +231,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             rbac,
             oauth2_proxy,
             secret,
+            client,
             users,
             format,
         } => {
@@ -244,6 +250,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                         realm: realm.as_deref(),
                         oauth2_proxy: &proxy,
                         secrets: &secret,
+                        client: client.as_deref(),
+                        dex_deployment: None,
+                        request_authentication: None,
                         dex_config: dex_config.as_deref(),
                         connectors_json: connectors_json.as_deref(),
                         keycloak_cert: keycloak_cert.as_deref(),
@@ -348,7 +357,7 @@ async fn diagnose(
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default(),
             kind: t.kind.describe(),
-            replayed: t.kind.replayed(),
+            unused: t.unused,
         })
         .collect();
     if format == Format::Text {

@@ -169,6 +169,10 @@ pub struct AppSpec {
     pub client_id: String,
     pub client_secret: String,
     pub scopes: Vec<String>,
+    /// The path of its redirect URI (default `/callback`), kept from the
+    /// user's client settings.
+    #[serde(default)]
+    pub redirect_path: Option<String>,
 }
 
 /// The scenario's `istio` block: the guide's RequestAuthentication manifest and

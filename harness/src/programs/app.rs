@@ -19,17 +19,21 @@ use crate::infra::oidc::{Provider, TokenAnswer, random_token};
 #[derive(Debug, Clone)]
 pub struct AppPlan {
     pub addr: SocketAddr,
+    /// Where the provider sends the browser back (`/callback`).
+    pub callback_path: String,
 }
 
 impl AppPlan {
-    pub fn new() -> Result<AppPlan> {
+    /// `callback_path`: the path of the app's redirect URI (default `/callback`).
+    pub fn new(callback_path: Option<&str>) -> Result<AppPlan> {
         Ok(AppPlan {
             addr: crate::infra::process::fresh_endpoint()?,
+            callback_path: callback_path.unwrap_or("/callback").to_string(),
         })
     }
 
     pub fn redirect_uri(&self) -> String {
-        format!("http://{}/callback", self.addr)
+        format!("http://{}{}", self.addr, self.callback_path)
     }
 
     pub fn login_url(&self) -> String {
@@ -85,7 +89,7 @@ impl App {
         });
         let router = axum::Router::new()
             .route("/login", axum::routing::get(login))
-            .route("/callback", axum::routing::get(callback))
+            .route(&plan.callback_path, axum::routing::get(callback))
             .with_state(shared);
         let listener = tokio::net::TcpListener::bind(plan.addr)
             .await

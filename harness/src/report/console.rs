@@ -9,11 +9,11 @@ use crate::diagnose::hops::{Hop, HopReport, Verdict};
 use crate::model::report::CaseReport;
 
 /// A file of a `diagnose DIR` folder: its name, what it was taken as, and
-/// whether the replay uses it.
+/// why the replay does not use it, if it does not.
 pub struct TakenAs {
     pub file: String,
     pub kind: &'static str,
-    pub replayed: bool,
+    pub unused: Option<&'static str>,
 }
 
 /// `PASS <case> (<s>)` and one line per step, prediction, diagnosis and finding.
@@ -53,11 +53,9 @@ pub fn taken_as(taken: &[TakenAs]) -> String {
             "  {:<28} {}{}",
             t.file,
             t.kind,
-            if t.replayed {
-                ""
-            } else {
-                " (recognised, not replayed yet)"
-            }
+            t.unused
+                .map(|why| format!(" (not used: {why})"))
+                .unwrap_or_default()
         );
     }
     out
@@ -75,7 +73,7 @@ pub fn diagnosed_json(
         "taken_as": taken.iter().map(|t| json!({
             "file": t.file,
             "kind": t.kind,
-            "replayed": t.replayed,
+            "unused": t.unused,
         })).collect::<Vec<_>>(),
         "replayed_as": report.replayed_as,
         "static_check": report.predictions,

@@ -41,7 +41,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
     if document.get("istio").is_some() {
         dex_plan = dex_plan.behind(&front.gateway.url());
     }
-    let app_plan = AppPlan::new()?;
+    let app_plan = AppPlan::new(document["app"]["redirect_path"].as_str())?;
     let mut values = Values::default();
     values
         .keycloak
@@ -316,7 +316,8 @@ fn static_check(case: &Case, scenario: &Scenario) -> Result<Vec<String>> {
     } else {
         // Diagnosing a user's files: report every unknown key, then run anyway.
         let source = std::fs::read_to_string(&case.file.path).unwrap_or_default();
-        let keys = crate::infra::yaml::key_locations(&source).unwrap_or_default();
+        let keys = config_map_keys(&source)
+            .unwrap_or_else(|| crate::infra::yaml::key_locations(&source).unwrap_or_default());
         // The config sits at the top of a Dex config file, under `config:`
         // in the chart's values, under `dex.config:` in a parent chart's.
         let unknown = crate::infra::dexcheck::unknown_keys(&dex.config, |p| {
@@ -335,6 +336,27 @@ fn static_check(case: &Case, scenario: &Scenario) -> Result<Vec<String>> {
     let realm = scenario.keycloak.as_ref().map(|k| &k.realm);
     predictions.extend(crate::infra::dexcheck::predictions(&dex.config, realm));
     Ok(predictions)
+}
+
+/// The keys of a ConfigMap's `config.yaml` block, located in the file: the
+/// block's own lines, shifted to where it stands and how deep it is indented.
+fn config_map_keys(source: &str) -> Option<Vec<crate::infra::yaml::KeyLocation>> {
+    let doc: serde_json::Value = crate::infra::yaml::from_str(source).ok()?;
+    let block = doc["data"]["config.yaml"].as_str()?;
+    let header = source
+        .lines()
+        .position(|l| l.trim_start().starts_with("config.yaml:"))?;
+    let first = source
+        .lines()
+        .skip(header + 1)
+        .find(|l| !l.trim().is_empty())?;
+    let indent = first.len() - first.trim_start().len();
+    let mut keys = crate::infra::yaml::key_locations(block).ok()?;
+    for k in &mut keys {
+        k.line += header + 1;
+        k.column += indent;
+    }
+    Some(keys)
 }
 
 /// `target/harness/<case>/`, emptied and locked for this process; when another

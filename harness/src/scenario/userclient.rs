@@ -1,5 +1,5 @@
 //! The relying party a user's files name, replayed as given: kubelogin from
-//! the exec entry of their kubeconfig. Its flags are kept (client id,
+//! the exec entry of their kubeconfig, or an app's OIDC client settings. Its flags are kept (client id,
 //! secret, extra scopes, issuer with its path and slash); only what is an
 //! address of the user's machine becomes the run's: the listen address (and
 //! so the redirect URI `http://localhost:<port>` Dex must know), the token
@@ -143,6 +143,79 @@ pub fn kubelogin(path: &Path) -> Result<Option<KubeloginEntry>> {
 }
 
 /// `--flag value` pairs as `--flag=value` (kubelogin takes both).
+/// An app's OIDC client settings (a generic `oidc-client.yaml`, as most
+/// apps take them): its client, secret, redirect URI, scopes and issuer.
+#[derive(Debug, Clone)]
+pub struct AppClient {
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    pub issuer: Option<String>,
+}
+
+/// The first key of `names` that `doc` has, as a string.
+fn first_of(doc: &Value, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| match &doc[*n] {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    })
+}
+
+/// Reads an app's client settings; a missing client id or redirect URI is
+/// an error naming the keys looked for.
+pub fn app_client(path: &Path) -> Result<AppClient> {
+    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let doc: Value =
+        yaml::from_str(&text).map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+    let need = |names: &[&str]| {
+        first_of(&doc, names).ok_or_else(|| {
+            Error::input(
+                path,
+                0,
+                0,
+                format!("the app's client settings have none of {names:?}"),
+            )
+        })
+    };
+    let client_id = need(&["client_id", "clientID", "clientId"])?;
+    let redirect_uri = need(&[
+        "redirect_uri",
+        "redirectURI",
+        "redirectUri",
+        "redirect_url",
+        "redirectURL",
+        "callback_url",
+    ])?;
+    let scopes = match doc
+        .get("scopes")
+        .or_else(|| doc.get("scope"))
+        .cloned()
+        .unwrap_or(Value::Null)
+    {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect(),
+        Value::String(s) => s
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        _ => vec!["openid".to_string()],
+    };
+    Ok(AppClient {
+        client_id,
+        client_secret: first_of(&doc, &["client_secret", "clientSecret"]).unwrap_or_default(),
+        redirect_uri,
+        scopes,
+        issuer: first_of(
+            &doc,
+            &["issuer", "issuer_url", "issuerURL", "oidc_issuer_url"],
+        ),
+    })
+}
+
 fn join_values(args: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;

@@ -39,6 +39,8 @@ pub enum Kind {
     Oauth2ProxyHelmValues,
     OsmoValues,
     Secret,
+    DexDeployment,
+    RequestAuthentication,
     Kubeconfig,
     Rbac,
     ClientSettings,
@@ -68,17 +70,16 @@ impl Kind {
             Kind::Oauth2ProxyHelmValues => "oauth2-proxy Helm values",
             Kind::OsmoValues => "OSMO Helm values (sidecars.oauth2Proxy)",
             Kind::Secret => "Kubernetes Secret (values the others name)",
+            Kind::DexDeployment => "Dex Deployment (its environment)",
+            Kind::RequestAuthentication => {
+                "Istio RequestAuthentication (the ingress gateway's JWT rules)"
+            }
             Kind::Kubeconfig => "kubeconfig",
             Kind::Rbac => "RBAC bindings",
             Kind::ClientSettings => "an app's OIDC client settings",
             Kind::Expected => "the diagnosis this folder expects",
             Kind::SignInUsers => "the users to sign in as (NAME:PASSWORD)",
         }
-    }
-
-    /// Whether the replay uses it (the others are named, not yet replayed).
-    pub fn replayed(self) -> bool {
-        !matches!(self, Kind::ClientSettings)
     }
 
     /// oauth2-proxy's configuration, in one of its forms.
@@ -100,6 +101,8 @@ impl Kind {
 pub struct Taken {
     pub path: PathBuf,
     pub kind: Kind,
+    /// Why the replay does not use it (another file is the relying party).
+    pub unused: Option<&'static str>,
 }
 
 /// Every file of `dir` (not its sub-folders), recognised; a file that is
@@ -128,7 +131,11 @@ pub fn recognise(dir: &Path) -> Result<Vec<Taken>> {
                     "not a file diagnose knows: expected a realm export, a Dex config (file, Helm values or ConfigMap), the charm's connectors, a PEM certificate, apiserver flags (file, static pod manifest, kind config or AuthenticationConfiguration), oauth2-proxy's cfg, environment, flags, Deployment or Helm values, OSMO's values, a Secret, a kubeconfig, RBAC bindings or an app's client settings",
                 )
             })?;
-            Ok(Taken { path, kind })
+            Ok(Taken {
+                path,
+                kind,
+                unused: None,
+            })
         })
         .collect()
 }
@@ -261,6 +268,8 @@ pub(super) fn kind_of_document(doc: &Value) -> Option<Kind> {
         "Deployment" if oauth2_proxy_container(doc).is_some() => {
             return Some(Kind::Oauth2ProxyDeployment);
         }
+        "Deployment" if dex_container(doc).is_some() => return Some(Kind::DexDeployment),
+        "RequestAuthentication" => return Some(Kind::RequestAuthentication),
         "Secret" => return Some(Kind::Secret),
         "Config" if doc["users"].is_array() => return Some(Kind::Kubeconfig),
         k if is_rbac(k) => return Some(Kind::Rbac),
@@ -328,6 +337,19 @@ pub(super) fn oauth2_proxy_container(deployment: &Value) -> Option<&Value> {
                 .as_str()
                 .is_some_and(|i| i.contains("oauth2-proxy"))
                 || c["name"] == "oauth2-proxy"
+        })
+}
+
+/// The Dex container of a Deployment.
+pub(super) fn dex_container(deployment: &Value) -> Option<&Value> {
+    deployment["spec"]["template"]["spec"]["containers"]
+        .as_array()?
+        .iter()
+        .find(|c| {
+            c["image"]
+                .as_str()
+                .is_some_and(|i| i.contains("dexidp/dex") || i.contains("/dex:"))
+                || c["name"] == "dex"
         })
 }
 
@@ -542,6 +564,14 @@ mod tests {
         check(
             "kind: Secret\nmetadata: {name: s}\nstringData: {a: b}\n",
             Some(Kind::Secret),
+        );
+        check(
+            "kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: dex\n        image: ghcr.io/dexidp/dex:v2.41.1\n",
+            Some(Kind::DexDeployment),
+        );
+        check(
+            "apiVersion: security.istio.io/v1beta1\nkind: RequestAuthentication\nspec: {jwtRules: []}\n",
+            Some(Kind::RequestAuthentication),
         );
         check("kind: Config\nusers: []\n", Some(Kind::Kubeconfig));
         check("kind: ClusterRoleBinding\n", Some(Kind::Rbac));

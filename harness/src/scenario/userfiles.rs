@@ -64,6 +64,14 @@ pub struct UserFiles<'a> {
     pub oauth2_proxy: &'a [(Kind, PathBuf)],
     /// Secrets the other files name.
     pub secrets: &'a [PathBuf],
+    /// An app's OIDC client settings (`userclient::app_client`): the
+    /// relying party when neither kubelogin nor oauth2-proxy is given.
+    pub client: Option<&'a Path>,
+    /// Dex's Deployment: the environment its `idEnv`/`secretEnv` read.
+    pub dex_deployment: Option<&'a Path>,
+    /// Istio's RequestAuthentication for the ingress gateway (Kubeflow):
+    /// the [emulated] gateway in front of oauth2-proxy and Dex.
+    pub request_authentication: Option<&'a Path>,
 }
 
 /// A realm export and a Dex config (the common case).
@@ -84,6 +92,9 @@ pub fn case(
             rbac: &[],
             oauth2_proxy: &[],
             secrets: &[],
+            client: None,
+            dex_deployment: None,
+            request_authentication: None,
         },
         logins,
     )
@@ -92,7 +103,7 @@ pub fn case(
 /// A folder of the user's files, each recognised by its content
 /// (`userdir`); returns the case and what each file was taken as.
 pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir::Taken>)> {
-    let taken = userdir::recognise(dir)?;
+    let mut taken = userdir::recognise(dir)?;
     let one = |kinds: &[Kind]| -> Result<Option<&Path>> {
         let found: Vec<&userdir::Taken> =
             taken.iter().filter(|t| kinds.contains(&t.kind)).collect();
@@ -151,6 +162,9 @@ pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir:
         rbac: &rbac,
         oauth2_proxy: &proxy,
         secrets: &secrets,
+        client: one(&[Kind::ClientSettings])?,
+        dex_deployment: one(&[Kind::DexDeployment])?,
+        request_authentication: one(&[Kind::RequestAuthentication])?,
         dex_config: dex_given,
         connectors_json: one(&[Kind::CharmConnectors])?,
         keycloak_cert: one(&[Kind::Certificate])?,
@@ -162,6 +176,12 @@ pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir:
         ])?,
     };
     let case = case_from(&files, &logins)?;
+    let rp_elsewhere = files.kubeconfig.is_some() || !files.oauth2_proxy.is_empty();
+    for t in taken.iter_mut() {
+        if t.kind == Kind::ClientSettings && rp_elsewhere {
+            t.unused = Some("kubelogin or oauth2-proxy is the relying party");
+        }
+    }
     Ok((case, taken))
 }
 
@@ -186,6 +206,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         )
     })?;
     let realm = files.realm.map(load_json).transpose()?;
+    let secrets = load_secrets(files.secrets)?;
     let mut dex = match files.dex_config {
         Some(path) => load_dex_config(path)?,
         None => charm_config(),
@@ -236,11 +257,8 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     {
         dex["issuer"] = json!(issuer);
     }
-    let dex_issuer = dex["issuer"]
-        .as_str()
-        .unwrap_or_default()
-        .trim_end_matches('/')
-        .to_string();
+    let dex_issuer_given = dex["issuer"].as_str().unwrap_or_default().to_string();
+    let dex_issuer = dex_issuer_given.trim_end_matches('/').to_string();
     let kc_issuer = connector["config"]["issuer"]
         .as_str()
         .unwrap_or_default()
@@ -376,7 +394,6 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     let proxy = match files.oauth2_proxy {
         [] => None,
         parts => {
-            let secrets = load_secrets(files.secrets)?;
             let mut given = GivenProxy::load(parts, &secrets)?;
             let client_id = given.value("client_id").unwrap_or_default();
             let dex_secret = dex["staticClients"]
@@ -448,6 +465,13 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                 "the same kubelogin, the pinned version, with those flags",
             ));
             (None, false)
+        }
+        (None, None) if files.client.is_some() => {
+            let path = files.client.expect("matched");
+            let client = userclient::app_client(path)?;
+            static_findings.extend(user_app_checks(&client, &dex, &dex_issuer_given, path));
+            let app = user_app(&mut dex, &client, path, &mut replayed);
+            (Some(app), false)
         }
         (None, None) => {
             let (app, stood_in) = add_app_client(&mut dex, audience.as_deref());
@@ -541,6 +565,9 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     }
     let keycloak = has_realm.then_some(keycloak);
     let mut dex_spec = json!({"config": dex});
+    if let Some(path) = files.dex_deployment {
+        dex_spec["env"] = json!(dex_env(path, &secrets)?);
+    }
     if connectors_text.is_some() {
         // Given back to the charm, rewritten, so it renders Dex's connectors.
         let connectors = dex_spec["config"]
@@ -564,6 +591,26 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     }
     if let Some((given, _, tls)) = &proxy {
         raw["oauth2_proxy"] = given.spec(*tls);
+    }
+    if let Some(path) = files.request_authentication {
+        let text =
+            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+        let doc: Value = crate::infra::yaml::from_str(&text)
+            .map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+        raw["istio"] = json!({
+            "request_authentication": rewrite(&doc),
+            "ext_authz": KUBEFLOW_EXT_AUTHZ.clone(),
+        });
+        replayed.push(Substitution::new(
+            "the mesh's ext-authz provider for oauth2-proxy",
+            "(not among your files)",
+            "Kubeflow's istio-external-auth: headersToUpstreamOnAllow [authorization, path, x-auth-request-email, x-auth-request-groups, x-auth-request-user], headersToDownstreamOnDeny [content-type, set-cookie], includeRequestHeadersInCheck [authorization, cookie]",
+        ));
+        replayed.push(Substitution::new(
+            "Istio's ingress gateway",
+            path.display().to_string(),
+            "[emulated] one host for Dex (/dex/), oauth2-proxy (/oauth2/) and the app, with your RequestAuthentication applied to real tokens",
+        ));
     }
     if let Some(spec) = apiserver {
         raw["apiserver"] = spec;
@@ -767,6 +814,28 @@ fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     Ok(case)
 }
 
+/// Kubeflow's mesh config for oauth2-proxy's ext-authz
+/// (`common/oauth2-proxy/components/istio-external-auth`).
+static KUBEFLOW_EXT_AUTHZ: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    json!({
+        "headersToUpstreamOnAllow": ["authorization", "path", "x-auth-request-email", "x-auth-request-groups", "x-auth-request-user"],
+        "headersToDownstreamOnDeny": ["content-type", "set-cookie"],
+        "includeRequestHeadersInCheck": ["authorization", "cookie"],
+    })
+});
+
+/// Dex's environment from its Deployment (values, Secrets it names).
+fn dex_env(path: &Path, secrets: &[Secret]) -> Result<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let docs = crate::infra::yaml::documents(&text)
+        .map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+    let container = docs
+        .iter()
+        .find_map(userdir::dex_container)
+        .ok_or_else(|| Error::input(path, 0, 0, "no Dex container in this Deployment"))?;
+    super::userproxy::container_env(path, container, secrets)
+}
+
 /// Whether the run's oauth2-proxy serves HTTPS: when the app's public
 /// address does (the scheme decides the redirect URI oauth2-proxy builds
 /// from a request, and where its Secure cookies go), said.
@@ -890,6 +959,100 @@ fn charm_config() -> Value {
             "userID": "5a1c2f43-6f0e-4a8b-9d4e-2b7c6e1f0a93",
         }],
     })
+}
+
+/// The user's app: its client id, secret and scopes as given; its redirect
+/// URI's address becomes the run's app (the path is kept), in Dex's client
+/// too, where Dex lists it exactly.
+fn user_app(
+    dex: &mut Value,
+    client: &userclient::AppClient,
+    path: &Path,
+    replayed: &mut Vec<Substitution>,
+) -> Value {
+    for c in dex["staticClients"].as_array_mut().into_iter().flatten() {
+        if c["id"] != client.client_id.as_str() {
+            continue;
+        }
+        for uri in c["redirectURIs"].as_array_mut().into_iter().flatten() {
+            if uri.as_str() == Some(client.redirect_uri.as_str()) {
+                *uri = json!("{{ app.redirect_uri }}");
+            }
+        }
+    }
+    let redirect_path = split_origin(&client.redirect_uri)
+        .map(|(_, p)| p)
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or_else(|| "/".into());
+    replayed.push(Substitution::new(
+        format!(
+            "{}: the app's redirect URI (and Dex's entry of it)",
+            path.display()
+        ),
+        client.redirect_uri.clone(),
+        "{{ app.redirect_uri }}",
+    ));
+    replayed.push(Substitution::new(
+        "the relying party",
+        format!(
+            "your app (client `{}`, scopes {})",
+            client.client_id,
+            client.scopes.join(" ")
+        ),
+        "the harness's browser and app, with that client, secret, scopes and callback path",
+    ));
+    json!({
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+        "scopes": client.scopes,
+        "redirect_path": redirect_path,
+    })
+}
+
+/// What the app's settings and Dex's config show before anything runs: a
+/// client Dex does not have, a redirect URI it does not list, an issuer
+/// that is not Dex's, character for character.
+fn user_app_checks(
+    client: &userclient::AppClient,
+    dex: &Value,
+    dex_issuer: &str,
+    path: &Path,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let id = &client.client_id;
+    let known = dex["staticClients"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["id"] == id.as_str());
+    match known {
+        None => out.push(format!(
+            "{}: Dex has no static client `{id}` (your app's client_id): Dex will answer `Invalid client_id`; add it to staticClients, or set the app's client_id to one Dex has",
+            path.display()
+        )),
+        Some(c) => {
+            let listed: Vec<&str> = c["redirectURIs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            if !listed.contains(&client.redirect_uri.as_str()) {
+                out.push(format!(
+                    "{}: Dex client `{id}` does not list your app's redirect URI `{}` (it lists {listed:?}): Dex will answer `Unregistered redirect_uri`; add it, character for character",
+                    path.display(),
+                    client.redirect_uri
+                ));
+            }
+        }
+    }
+    if let Some(issuer) = client.issuer.as_deref().filter(|i| *i != dex_issuer) {
+        out.push(format!(
+            "{}: your app's issuer `{issuer}` is not Dex's issuer `{dex_issuer}` character for character: its discovery fails or the tokens' `iss` does not match; set it to `{dex_issuer}` (the run signs in with Dex's)",
+            path.display()
+        ));
+    }
+    out
 }
 
 /// The relying party the harness's browser signs in through: the

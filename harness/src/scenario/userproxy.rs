@@ -73,6 +73,8 @@ pub struct GivenProxy {
     pub from: Vec<PathBuf>,
     /// What the files do not say and oauth2-proxy's packaging adds.
     pub stood_in: Vec<Substitution>,
+    /// Files the run writes for it, by path under `{{ oauth2_proxy.files }}`.
+    pub files: BTreeMap<String, String>,
     /// Where each cfg key stands (`file:line:column`), for the static check.
     cfg_lines: BTreeMap<String, (PathBuf, usize, usize)>,
 }
@@ -151,36 +153,13 @@ impl GivenProxy {
                 self.stood_in.push(Substitution::new(
                     format!("{}: --config", path.display()),
                     cfg,
-                    "the oauth2_proxy.cfg among your files (none: no cfg)",
+                    "the oauth2_proxy.cfg among your files, when there is one",
                 ));
                 continue;
             }
             self.args.push(arg.to_string());
         }
-        for e in container["env"].as_array().into_iter().flatten() {
-            let name = e["name"].as_str().unwrap_or_default().to_string();
-            let value = match (&e["value"], &e["valueFrom"]["secretKeyRef"]) {
-                (Value::String(v), _) => Some(v.clone()),
-                (_, r) if r.is_object() => Some(secret_value(
-                    path,
-                    secrets,
-                    r["name"].as_str().unwrap_or_default(),
-                    r["key"].as_str().unwrap_or_default(),
-                    &name,
-                )?),
-                _ => None,
-            };
-            if let Some(v) = value {
-                self.env.insert(name, v);
-            }
-        }
-        for from in container["envFrom"].as_array().into_iter().flatten() {
-            let name = from["secretRef"]["name"].as_str().unwrap_or_default();
-            let secret = find_secret(path, secrets, name, "envFrom")?;
-            for (k, v) in &secret.values {
-                self.env.insert(k.clone(), v.clone());
-            }
-        }
+        self.env.extend(container_env(path, container, secrets)?);
         Ok(())
     }
 
@@ -479,7 +458,7 @@ impl GivenProxy {
     /// The scenario's `oauth2_proxy` block; `tls` when the app's public
     /// address is HTTPS.
     pub fn spec(&self, tls: bool) -> Value {
-        json!({"config": self.config, "env": self.env, "args": self.args, "tls": tls})
+        json!({"config": self.config, "env": self.env, "args": self.args, "files": self.files, "tls": tls})
     }
 }
 
@@ -571,6 +550,27 @@ impl GivenProxy {
                 "the run's CA (SSL_CERT_FILE)",
             ));
         }
+        // A logo file its Deployment mounts (Kubeflow's oauth2-proxy-theme
+        // ConfigMap) is not among the files: a blank one stands in.
+        if let Some(logo) = self
+            .value("custom_sign_in_logo")
+            .filter(|v| v.starts_with('/'))
+        {
+            self.files.insert(
+                logo.trim_start_matches('/').to_string(),
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>".into(),
+            );
+            self.map(
+                "custom_sign_in_logo",
+                &|v| (v == logo).then(|| format!("{{{{ oauth2_proxy.files }}}}{v}")),
+                replayed,
+            );
+            replayed.push(Substitution::new(
+                format!("the file custom_sign_in_logo names, {logo}"),
+                "(mounted in your Deployment; not among your files)",
+                "a blank SVG stands in",
+            ));
+        }
         let masked = |v: &str| v.len() >= 3 && v.chars().all(|c| c == '*');
         if let Some(secret) = idp_secret.filter(|s| !masked(s)) {
             self.map(
@@ -630,6 +630,40 @@ fn origin(url: &str) -> Option<String> {
     }
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     Some(format!("{scheme}://{host}"))
+}
+
+/// A container's environment: `env` values, `secretKeyRef`s and
+/// `envFrom` Secrets, from the folder's Secrets.
+pub(super) fn container_env(
+    path: &Path,
+    container: &Value,
+    secrets: &[Secret],
+) -> Result<BTreeMap<String, String>> {
+    let mut env = BTreeMap::new();
+    for from in container["envFrom"].as_array().into_iter().flatten() {
+        if let Some(name) = from["secretRef"]["name"].as_str() {
+            let secret = find_secret(path, secrets, name, "envFrom")?;
+            env.extend(secret.values.clone());
+        }
+    }
+    for e in container["env"].as_array().into_iter().flatten() {
+        let name = e["name"].as_str().unwrap_or_default().to_string();
+        let value = match (&e["value"], &e["valueFrom"]["secretKeyRef"]) {
+            (Value::String(v), _) => Some(v.clone()),
+            (_, r) if r.is_object() => Some(secret_value(
+                path,
+                secrets,
+                r["name"].as_str().unwrap_or_default(),
+                r["key"].as_str().unwrap_or_default(),
+                &name,
+            )?),
+            _ => None,
+        };
+        if let Some(v) = value {
+            env.insert(name, v);
+        }
+    }
+    Ok(env)
 }
 
 /// ` (did you mean `x`?)` for the closest option name, if one is close.

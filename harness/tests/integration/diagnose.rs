@@ -166,6 +166,26 @@ fn guide_003_as_written() {
 }
 
 #[test]
+fn a_healthy_app_given_by_its_client_settings() {
+    check("app-client-healthy");
+}
+
+#[test]
+fn an_app_whose_redirect_uri_dex_does_not_list() {
+    check("app-client-redirect-unlisted");
+}
+
+#[test]
+fn a_healthy_kubeflow_deployment_as_its_manifests() {
+    check("kubeflow-healthy");
+}
+
+#[test]
+fn kubeflow_with_the_guides_insecure_key() {
+    check("kubeflow-guide-insecure-key");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {
