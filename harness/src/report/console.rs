@@ -202,6 +202,9 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
                 "\nunexplained: no known cause matches, and a hop refused.\n  first refusal: step {step}\n  it said: {error}"
             );
         }
+        Verdict::Diagnosed { ids } if ids.is_empty() => {
+            out.push_str("\ndiagnosis: the static check above (the files alone show the fault)\n");
+        }
         Verdict::Diagnosed { .. } => {
             out.push_str("\ndiagnosis:\n");
             for d in &report.diagnoses {

@@ -326,8 +326,14 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             .unwrap_or_default(),
         &kc_issuer,
     );
+    let mut static_findings: Vec<String> = Vec::new();
     let mut apiserver = match files.apiserver {
-        Some(path) => Some(apiserver_spec(path, &dex_issuer, &mut replayed)?),
+        Some(path) => Some(apiserver_spec(
+            path,
+            &dex_issuer,
+            &mut replayed,
+            &mut static_findings,
+        )?),
         None => None,
     };
     if !files.rbac.is_empty() {
@@ -346,7 +352,6 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             )),
         }
     }
-    let mut static_findings: Vec<String> = Vec::new();
     // The relying party: the user's kubelogin when their kubeconfig names
     // one, run with its own flags; else one the harness stands in with.
     let kubelogin = match files.kubeconfig {
@@ -1112,6 +1117,7 @@ fn apiserver_spec(
     path: &Path,
     dex_issuer: &str,
     replayed: &mut Vec<Substitution>,
+    problems: &mut Vec<String>,
 ) -> Result<Value> {
     let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
     let kind = userdir::kind_of(path, &text).unwrap_or(Kind::ApiserverFlags);
@@ -1143,6 +1149,27 @@ fn apiserver_spec(
     let mut ca_given = None;
     let mut flags: Vec<Value> = Vec::new();
     for f in all.iter().filter(|f| f.starts_with("oidc-")) {
+        let name = f.split('=').next().unwrap_or_default();
+        if !APISERVER_OIDC_FLAGS.contains(&name) {
+            let near = APISERVER_OIDC_FLAGS
+                .iter()
+                .map(|k| (crate::infra::dexcheck::edit_distance(name, k), *k))
+                .filter(|(d, _)| *d <= 3)
+                .min()
+                .map(|(_, k)| format!(" (did you mean `--{k}`?)"))
+                .unwrap_or_default();
+            problems.push(format!(
+                "{}: kube-apiserver {} has no flag `--{name}`{near}: it refuses to start (\"unknown flag: --{name}\")",
+                path.display(),
+                crate::toolchain::versions::KUBERNETES.version
+            ));
+            replayed.push(Substitution::new(
+                format!("{}: --{name}", path.display()),
+                format!("--{f}"),
+                "not passed: the apiserver would refuse to start on it (see the static check); the rest runs",
+            ));
+            continue;
+        }
         match f.split_once('=') {
             Some(("oidc-ca-file", v)) => ca_given = Some(v.to_string()),
             Some((k, v)) => flags.push(json!(format!("{k}={}", issuer(v)))),
@@ -1170,6 +1197,20 @@ fn apiserver_spec(
     flags.push(json!("oidc-ca-file={{ tls.ca_file }}"));
     Ok(json!({"oidc_flags": flags}))
 }
+
+/// The `--oidc-*` flags of the pinned kube-apiserver
+/// (`pkg/kubeapiserver/options/authentication.go`).
+const APISERVER_OIDC_FLAGS: &[&str] = &[
+    "oidc-issuer-url",
+    "oidc-client-id",
+    "oidc-ca-file",
+    "oidc-username-claim",
+    "oidc-username-prefix",
+    "oidc-groups-claim",
+    "oidc-groups-prefix",
+    "oidc-required-claim",
+    "oidc-signing-algs",
+];
 
 /// Dex's redirect URIs that are kubelogin's on the user's machine
 /// (`http://localhost:8000`) become the run's kubelogin's; any other stays,

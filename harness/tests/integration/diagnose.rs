@@ -186,6 +186,11 @@ fn kubeflow_with_the_guides_insecure_key() {
 }
 
 #[test]
+fn a_static_pod_manifest_with_a_flag_the_apiserver_does_not_have() {
+    check("static-pod-groups-claim-typo");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {
