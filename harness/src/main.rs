@@ -47,7 +47,7 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
     Diagnose {
         /// A folder of your deployment's files, each recognised by its content
         /// (what each was taken as is printed); or give the files one by one.
-        #[arg(required_unless_present_any = ["realm", "dex_config"], conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "apiserver", "kubeconfig", "rbac", "oauth2_proxy", "secret", "client"])]
+        #[arg(required_unless_present_any = ["realm", "dex_config"], conflicts_with_all = ["realm", "dex_config", "connectors_json", "keycloak_cert", "dex_cert", "apiserver", "kubeconfig", "rbac", "oauth2_proxy", "secret", "client"])]
         dir: Option<PathBuf>,
         /// Keycloak realm export (JSON, as `kc.sh export` writes it).
         #[arg(long)]
@@ -64,6 +64,10 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
         /// `openssl s_client -showcerts`: Dex meets its names and its CA.
         #[arg(long)]
         keycloak_cert: Option<PathBuf>,
+        /// The certificate (PEM chain) your Dex presents: whether the
+        /// apiserver and kubelogin, given no CA, trust it.
+        #[arg(long)]
+        dex_cert: Option<PathBuf>,
         /// The apiserver's OIDC settings: a file of --oidc-* flags, a static
         /// pod manifest, a kind config, or an AuthenticationConfiguration.
         #[arg(long)]
@@ -226,6 +230,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             dex_config,
             connectors_json,
             keycloak_cert,
+            dex_cert,
             apiserver,
             kubeconfig,
             rbac,
@@ -256,6 +261,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                         dex_config: dex_config.as_deref(),
                         connectors_json: connectors_json.as_deref(),
                         keycloak_cert: keycloak_cert.as_deref(),
+                        dex_cert: dex_cert.as_deref(),
                         apiserver: apiserver.as_deref(),
                         kubeconfig: kubeconfig.as_deref(),
                         rbac: &rbac,

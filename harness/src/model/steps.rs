@@ -355,6 +355,10 @@ pub struct Kubelogin {
     /// is fine, and a failure is the step's report, as `diagnose` needs).
     #[serde(default = "yes")]
     pub success: Option<bool>,
+    /// kubelogin trusts only the system's CAs (no `--certificate-authority`
+    /// of the run's), as a user's kubelogin that names no CA does.
+    #[serde(default)]
+    pub system_trust: bool,
     #[serde(default)]
     pub expect: KubeloginExpect,
 }

@@ -1,11 +1,12 @@
-//! The certificate a user's Keycloak presents (`diagnose --keycloak-cert`,
-//! e.g. what `openssl s_client -connect keycloak.example.com:443 -showcerts`
-//! prints), reduced to what decides Dex's TLS check: the names it is valid
-//! for and whether a public CA signed it. The run's Keycloak is then served
-//! so that Dex meets the same two facts: behind a TLS front with a
-//! certificate for the same names when they do not cover the issuer's host,
-//! and trusted only through the connector's `rootCAs` when no public CA
-//! signed it.
+//! The certificate an issuer presents (its chain as `openssl s_client
+//! -connect keycloak.example.com:443 -showcerts` prints it), reduced to what
+//! decides its clients' TLS checks: the names it is valid for and whether a
+//! public CA signed it. Keycloak's: the run's Keycloak is served so that Dex
+//! meets the same two facts, behind a TLS front with a certificate for the
+//! same names when they do not cover the issuer's host, and trusted only
+//! through the connector's `rootCAs` when no public CA signed it. Dex's: the
+//! apiserver and kubelogin get the run's CA only where the user's files give
+//! them one, or where a public CA signed it (see `userfiles`).
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,7 @@ use crate::error::{Error, IoContext, Result};
 const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 #[derive(Debug, Clone)]
-pub struct KeycloakCert {
+pub struct IssuerCert {
     pub path: PathBuf,
     /// DNS names (and IP addresses) of the leaf certificate's SANs; its CN
     /// when it has none.
@@ -31,8 +32,8 @@ pub struct KeycloakCert {
     pub subject: String,
 }
 
-impl KeycloakCert {
-    pub fn load(path: &Path) -> Result<KeycloakCert> {
+impl IssuerCert {
+    pub fn load(path: &Path) -> Result<IssuerCert> {
         let text = std::fs::read(path).context(|| format!("reading {}", path.display()))?;
         let ders: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&text)
             .collect::<std::result::Result<_, _>>()
@@ -77,7 +78,7 @@ impl KeycloakCert {
         } else {
             in_roots(top.issuer().as_raw())
         };
-        Ok(KeycloakCert {
+        Ok(IssuerCert {
             path: path.to_path_buf(),
             names,
             public,
@@ -106,7 +107,7 @@ impl KeycloakCert {
 /// connector's list of `rootCAs` becomes the run's CA (a `rootCAs` that is
 /// not a list is kept, so Dex meets the same type error).
 pub fn apply(
-    cert: Option<&KeycloakCert>,
+    cert: Option<&IssuerCert>,
     connectors: &mut [serde_json::Value],
     public_issuer: &str,
 ) -> (Option<Vec<String>>, Vec<String>) {
@@ -185,8 +186,8 @@ fn system_roots() -> Vec<Vec<u8>> {
 mod tests {
     use super::*;
 
-    fn cert(names: &[&str]) -> KeycloakCert {
-        KeycloakCert {
+    fn cert(names: &[&str]) -> IssuerCert {
+        IssuerCert {
             path: PathBuf::new(),
             names: names.iter().map(|n| n.to_string()).collect(),
             public: false,

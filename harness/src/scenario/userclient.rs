@@ -71,8 +71,16 @@ impl KubeloginEntry {
     }
 
     /// The flags the run gives kubelogin: the user's, less the addresses of
-    /// their machine (the harness adds the run's), each said.
-    pub fn replayed_flags(&self, path: &Path, said: &mut Vec<Substitution>) -> Vec<String> {
+    /// their machine (the harness adds the run's), each said. With
+    /// `private_dex` (the subject of Dex's certificate, which no public CA
+    /// signed), a kubelogin that names no CA is given none either: the
+    /// second value is then true.
+    pub fn replayed_flags(
+        &self,
+        path: &Path,
+        said: &mut Vec<Substitution>,
+        private_dex: Option<&str>,
+    ) -> (Vec<String>, bool) {
         let mut kept = Vec::new();
         let mut ca = None;
         for flag in &self.flags {
@@ -88,8 +96,9 @@ impl KubeloginEntry {
                 "--token-cache-dir" => {
                     said.push(Substitution::new(place, given, "the case's own folder"))
                 }
-                "--certificate-authority" | "--certificate-authority-data" => {
-                    ca = Some(given.to_string())
+                "--certificate-authority" => ca = Some(given.to_string()),
+                "--certificate-authority-data" => {
+                    ca = Some(format!("{} characters of base64 PEM", given.len()))
                 }
                 "--browser-command" | "--skip-open-browser" | "--open-url-after-authentication" => {
                     said.push(Substitution::new(
@@ -101,14 +110,27 @@ impl KubeloginEntry {
                 _ => kept.push(flag.clone()),
             }
         }
-        said.push(Substitution::new(
-            format!("{}: kubelogin --certificate-authority", path.display()),
-            ca.map(|c| format!("{} bytes", c.len())).unwrap_or_else(|| {
-                "(none: the system's CAs, so a publicly trusted certificate)".into()
-            }),
-            "the run's CA (it signs the run's Dex)",
-        ));
-        kept
+        let what = format!("{}: kubelogin --certificate-authority", path.display());
+        match (ca, private_dex) {
+            (None, Some(subject)) => {
+                said.push(Substitution::new(
+                    what,
+                    "(none: the system's CAs)",
+                    format!("none added: your Dex's certificate ({subject}) is not signed by a CA the system trusts"),
+                ));
+                (kept, true)
+            }
+            (ca, _) => {
+                said.push(Substitution::new(
+                    what,
+                    ca.unwrap_or_else(|| {
+                        "(none: the system's CAs, so a publicly trusted certificate)".into()
+                    }),
+                    "the run's CA (it signs the run's Dex)",
+                ));
+                (kept, false)
+            }
+        }
     }
 }
 
@@ -280,7 +302,8 @@ users:
         assert_eq!(entry.scopes(), ["openid", "email", "groups"]);
         assert_eq!(entry.redirect_uris(), ["http://localhost:8080"]);
         let mut said = Vec::new();
-        let flags = entry.replayed_flags(&path, &mut said);
+        let (flags, system_trust) = entry.replayed_flags(&path, &mut said, None);
+        assert!(!system_trust);
         assert_eq!(
             flags,
             [

@@ -58,7 +58,9 @@ impl Kind {
             Kind::DexHelmValues => "Dex Helm values (config:)",
             Kind::DexConfigMap => "Dex ConfigMap (data.config.yaml)",
             Kind::CharmConnectors => "dex-auth charm connectors value",
-            Kind::Certificate => "certificate chain (PEM) of Keycloak",
+            Kind::Certificate => {
+                "certificate chain (PEM): Dex's when its names cover Dex's host, else Keycloak's"
+            }
             Kind::ApiserverFlags => "kube-apiserver flags",
             Kind::StaticPodManifest => "kube-apiserver static pod manifest",
             Kind::KindConfig => "kind cluster config",

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::usercert::{self, KeycloakCert};
+use super::usercert::{self, IssuerCert};
 use super::userclient;
 use super::userdir::{self, Kind};
 use super::userproxy::{GivenProxy, ProxyReplay, Secret};
@@ -51,6 +51,9 @@ pub struct UserFiles<'a> {
     pub connectors_json: Option<&'a Path>,
     /// The certificate (chain, PEM) the user's Keycloak presents.
     pub keycloak_cert: Option<&'a Path>,
+    /// The certificate (chain, PEM) the user's Dex presents: whether the
+    /// apiserver and kubelogin, given no CA, can trust it.
+    pub dex_cert: Option<&'a Path>,
     /// A file of `--oidc-*` flags (one per line or space-separated), or an
     /// `AuthenticationConfiguration` YAML.
     pub apiserver: Option<&'a Path>,
@@ -87,6 +90,7 @@ pub fn case(
             dex_config: Some(dex_path),
             connectors_json: None,
             keycloak_cert: None,
+            dex_cert: None,
             apiserver,
             kubeconfig: None,
             rbac: &[],
@@ -156,6 +160,7 @@ pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir:
         .map(|t| (t.kind, t.path.clone()))
         .collect();
     let secrets = of(Kind::Secret);
+    let (keycloak_cert, dex_cert) = whose_certificates(&of(Kind::Certificate), dex_given)?;
     let files = UserFiles {
         realm,
         kubeconfig: one(&[Kind::Kubeconfig])?,
@@ -167,7 +172,8 @@ pub fn case_from_dir(dir: &Path, logins: &[Login]) -> Result<(Case, Vec<userdir:
         request_authentication: one(&[Kind::RequestAuthentication])?,
         dex_config: dex_given,
         connectors_json: one(&[Kind::CharmConnectors])?,
-        keycloak_cert: one(&[Kind::Certificate])?,
+        keycloak_cert: keycloak_cert.as_deref(),
+        dex_cert: dex_cert.as_deref(),
         apiserver: one(&[
             Kind::ApiserverFlags,
             Kind::StaticPodManifest,
@@ -211,7 +217,8 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         Some(path) => load_dex_config(path)?,
         None => charm_config(),
     };
-    let cert = files.keycloak_cert.map(KeycloakCert::load).transpose()?;
+    let cert = files.keycloak_cert.map(IssuerCert::load).transpose()?;
+    let dex_cert = files.dex_cert.map(IssuerCert::load).transpose()?;
     // The charm's part: the option's value becomes `connectors`, as is.
     let connectors_text = match files.connectors_json {
         Some(path) => {
@@ -331,6 +338,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         Some(path) => Some(apiserver_spec(
             path,
             &dex_issuer,
+            dex_cert.as_ref(),
             &mut replayed,
             &mut static_findings,
         )?),
@@ -364,8 +372,13 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                     "no user entry of this kubeconfig runs kubelogin (`exec` with `oidc-login get-token`)",
                 )
             })?;
-            let flags: Vec<String> = entry
-                .replayed_flags(path, &mut replayed)
+            let private_dex = dex_cert
+                .as_ref()
+                .filter(|c| !c.public)
+                .map(|c| c.subject.as_str());
+            let (given_flags, system_trust) =
+                entry.replayed_flags(path, &mut replayed, private_dex);
+            let flags: Vec<String> = given_flags
                 .iter()
                 .map(|f| match f.split_once('=') {
                     Some((name, value)) => {
@@ -383,7 +396,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                 path,
                 &mut replayed,
             ));
-            Some((entry, flags))
+            Some((entry, flags, system_trust))
         }
         None => None,
     };
@@ -458,7 +471,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             ));
             (None, false)
         }
-        (Some((entry, _)), _) => {
+        (Some((entry, _, _)), _) => {
             replayed.push(Substitution::new(
                 "the relying party",
                 format!(
@@ -535,9 +548,9 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             }}));
         }
         match (&kubelogin, &proxy) {
-            (Some((_, flags)), _) => steps.push(json!({"kubelogin": {
+            (Some((_, flags, system_trust)), _) => steps.push(json!({"kubelogin": {
                 "user": l.user, "password": l.password, "connector": connector_id,
-                "args": flags, "success": null,
+                "args": flags, "success": null, "system_trust": system_trust,
             }})),
             (None, Some(_)) => steps.push(json!({"proxy_login": {
                 "user": l.user, "password": l.password, "connector": connector_id,
@@ -693,6 +706,7 @@ fn source(files: &UserFiles) -> String {
         files.dex_config,
         files.connectors_json,
         files.keycloak_cert,
+        files.dex_cert,
         files.apiserver,
         files.kubeconfig,
     ]
@@ -817,6 +831,50 @@ fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     case.replayed_as = replayed;
     case.problems = r.problems;
     Ok(case)
+}
+
+/// Which issuer each certificate of a folder is: Dex's when its names cover
+/// the host of Dex's issuer, else Keycloak's (one of each at most).
+fn whose_certificates(
+    paths: &[PathBuf],
+    dex_config: Option<&Path>,
+) -> Result<(Option<PathBuf>, Option<PathBuf>)> {
+    let dex_host = match dex_config {
+        Some(p) => load_dex_config(p)?["issuer"]
+            .as_str()
+            .and_then(split_origin)
+            .map(|(o, _)| {
+                o.split("://")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            }),
+        None => None,
+    };
+    let (mut keycloak, mut dex) = (None, None);
+    for p in paths {
+        let cert = IssuerCert::load(p)?;
+        let slot = if dex_host.as_deref().is_some_and(|h| cert.covers(h)) {
+            &mut dex
+        } else {
+            &mut keycloak
+        };
+        if let Some(first) = slot.replace(p.clone()) {
+            return Err(Error::input(
+                p,
+                0,
+                0,
+                format!(
+                    "a second certificate of the same issuer beside {}: give one chain per issuer",
+                    first.display()
+                ),
+            ));
+        }
+    }
+    Ok((keycloak, dex))
 }
 
 /// Kubeflow's mesh config for oauth2-proxy's ext-authz
@@ -1116,6 +1174,7 @@ fn add_app_client(dex: &mut Value, audience: Option<&str>) -> (Value, Substituti
 fn apiserver_spec(
     path: &Path,
     dex_issuer: &str,
+    dex_cert: Option<&IssuerCert>,
     replayed: &mut Vec<Substitution>,
     problems: &mut Vec<String>,
 ) -> Result<Value> {
@@ -1187,14 +1246,35 @@ fn apiserver_spec(
             ),
         ));
     }
-    replayed.push(Substitution::new(
-        format!("{}: --oidc-ca-file", path.display()),
-        ca_given.unwrap_or_else(|| {
-            "(none: the system's CAs, so a publicly trusted certificate)".into()
-        }),
-        "the run's CA (it signs the run's Dex)",
-    ));
-    flags.push(json!("oidc-ca-file={{ tls.ca_file }}"));
+    let what = format!("{}: --oidc-ca-file", path.display());
+    match (ca_given, dex_cert.filter(|c| !c.public)) {
+        (None, Some(c)) => {
+            replayed.push(Substitution::new(
+                what,
+                "(none: the system's CAs)",
+                format!(
+                    "none added: your Dex's certificate ({}) is not signed by a CA the system trusts, so the run's apiserver trusts the run's Dex no more than yours does",
+                    c.subject
+                ),
+            ));
+            problems.push(format!(
+                "{}: the apiserver has no --oidc-ca-file and Dex's certificate ({}, {}) is not signed by a public CA: kube-apiserver refuses every token (x509: certificate signed by unknown authority); give --oidc-ca-file the CA that signed it",
+                path.display(),
+                c.subject,
+                c.path.display()
+            ));
+        }
+        (given, _) => {
+            replayed.push(Substitution::new(
+                what,
+                given.unwrap_or_else(|| {
+                    "(none: the system's CAs, so a publicly trusted certificate)".into()
+                }),
+                "the run's CA (it signs the run's Dex)",
+            ));
+            flags.push(json!("oidc-ca-file={{ tls.ca_file }}"));
+        }
+    }
     Ok(json!({"oidc_flags": flags}))
 }
 

@@ -191,6 +191,11 @@ fn a_static_pod_manifest_with_a_flag_the_apiserver_does_not_have() {
 }
 
 #[test]
+fn a_private_dex_certificate_and_no_apiserver_ca() {
+    check("apiserver-no-ca-for-private-dex");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {

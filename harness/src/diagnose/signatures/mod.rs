@@ -866,6 +866,18 @@ pub(super) const SIGNATURES: &[Signature] = &[
         source: "apiserver@v0.37.2 plugin/pkg/authenticator/token/oidc/oidc.go",
     },
     Signature {
+        id: "apiserver-issuer-tls-untrusted",
+        program: ApiServer,
+        texts: &["x509: certificate signed by unknown authority"],
+        unless: NONE,
+        shows: &[ApiServerLog],
+        wrapper: false,
+        title: "The apiserver does not trust its issuer's certificate",
+        cause: "the issuer's certificate is signed by a CA the apiserver's host does not trust, and --oidc-ca-file (or the jwt issuer's certificateAuthority) does not name it: every token of that issuer is refused",
+        fix: "give the apiserver the CA that signed the issuer's certificate: --oidc-ca-file=<file> (kind: mount it into the node), or issuer.certificateAuthority in an AuthenticationConfiguration",
+        source: "apiserver@v0.37.2 plugin/pkg/authenticator/token/oidc/oidc.go (Go crypto/x509)",
+    },
+    Signature {
         id: "apiserver-email-not-verified",
         program: ApiServer,
         texts: &["oidc: email not verified"],

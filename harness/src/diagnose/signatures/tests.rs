@@ -450,7 +450,7 @@ const ROWS: &[Row] = &[
         Seen::ApiServer(concat!(
             "E1201 10:00:00.123456   4242 oidc.go:433] oidc authenticator: initializing plugin: ",
             "Get \"https://dex.example.com/dex/.well-known/openid-configuration\": ",
-            "tls: failed to verify certificate: x509: certificate signed by unknown authority"
+            "dial tcp: lookup dex.example.com on 10.96.0.10:53: no such host"
         )),
     ),
     row(
@@ -694,6 +694,14 @@ const ROWS: &[Row] = &[
         Seen::OAuth2Proxy(concat!(
             "[2026/12/01 10:00:00] [stored_session.go:219] Unable to refresh session: error refreshing tokens: ",
             "failed to get token: Post \"https://dex.example.com/dex/token\": context deadline exceeded"
+        )),
+    ),
+    row(
+        "apiserver-issuer-tls-untrusted",
+        Seen::ApiServer(concat!(
+            "E1202 06:40:00.000000   12345 oidc.go:335] \"oidc authenticator: initializing plugin\" err=\"Get ",
+            "\\\"https://dex.internal.example/dex/.well-known/openid-configuration\\\": tls: failed to verify certificate: ",
+            "x509: certificate signed by unknown authority\""
         )),
     ),
     // ---- kubelogin, as kubectl passes its standard error on ----

@@ -60,14 +60,16 @@ impl BrowserHook {
     }
 
     /// What the harness adds to kubelogin's own flags: the run's CA (the
-    /// guide's Dex has a public certificate), a free port for its redirect
-    /// listener (the guide's is 8000), and this hook.
-    pub(super) fn kubelogin_flags(&self, ca: &Path, port: u16) -> Vec<String> {
-        vec![
-            format!("--certificate-authority={}", ca.display()),
-            format!("--listen-address=127.0.0.1:{port}"),
-            format!("--browser-command={}", self.script.display()),
-        ]
+    /// guide's Dex has a public certificate) unless `ca` is none, a free
+    /// port for its redirect listener (the guide's is 8000), and this hook.
+    pub(super) fn kubelogin_flags(&self, ca: Option<&Path>, port: u16) -> Vec<String> {
+        ca.map(|ca| format!("--certificate-authority={}", ca.display()))
+            .into_iter()
+            .chain([
+                format!("--listen-address=127.0.0.1:{port}"),
+                format!("--browser-command={}", self.script.display()),
+            ])
+            .collect()
     }
 
     /// The URL kubelogin opened, once (the file is removed).
@@ -124,7 +126,8 @@ impl Perform for Kubelogin {
                 .join(format!("kube-cache-{}", safe_name(&self.user)))
                 .display()
         ));
-        args.extend(hook.kubelogin_flags(cx.run.ca.cert_file(), cx.kubelogin_port));
+        let ca = (!self.system_trust).then(|| cx.run.ca.cert_file());
+        args.extend(hook.kubelogin_flags(ca, cx.kubelogin_port));
         args.push("--authentication-timeout-sec=120".into());
         let mut cmd = tokio::process::Command::new(&cx.run.programs.kubelogin);
         let child = guard(&mut cmd)
@@ -239,7 +242,7 @@ impl Perform for SetCredentials {
     async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
         let hook = BrowserHook::create(&cx.dir, &format!("exec-{}", safe_name(&self.name)))?;
         let added: Vec<String> = hook
-            .kubelogin_flags(cx.run.ca.cert_file(), cx.kubelogin_port)
+            .kubelogin_flags(Some(cx.run.ca.cert_file()), cx.kubelogin_port)
             .into_iter()
             .map(|f| format!("--exec-arg={f}"))
             .collect();
