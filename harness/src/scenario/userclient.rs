@@ -17,6 +17,68 @@ use crate::model::report::Substitution;
 /// kubelogin's listen ports when `--listen-address` is not given.
 const DEFAULT_PORTS: [u16; 2] = [8000, 18000];
 
+/// The flags of the pinned kubelogin's `get-token` (`pkg/cmd/get_token.go`,
+/// `authentication.go`, `tls.go`, `tokencache.go`) and klog's, which its
+/// logger adds.
+const KUBELOGIN_FLAGS: &[&str] = &[
+    "oidc-issuer-url",
+    "oidc-client-id",
+    "oidc-client-secret",
+    "oidc-extra-scope",
+    "oidc-use-pkce",
+    "oidc-pkce-method",
+    "oidc-redirect-url",
+    "oidc-request-header",
+    "oidc-auth-request-extra-params",
+    "oidc-use-access-token",
+    "force-refresh",
+    "grant-type",
+    "listen-address",
+    "authentication-timeout-sec",
+    "skip-open-browser",
+    "browser-command",
+    "open-url-after-authentication",
+    "local-server-cert",
+    "local-server-key",
+    "username",
+    "password",
+    "certificate-authority",
+    "certificate-authority-data",
+    "insecure-skip-tls-verify",
+    "tls-renegotiation-once",
+    "tls-renegotiation-freely",
+    "token-cache-dir",
+    "token-cache-storage",
+    "kubeconfig",
+    "context",
+    "user",
+    "v",
+    "vmodule",
+    "logtostderr",
+    "alsologtostderr",
+    "log_dir",
+    "log_file",
+    "log_file_max_size",
+    "log_backtrace_at",
+    "skip_headers",
+    "skip_log_headers",
+    "stderrthreshold",
+    "one_output",
+    "add_dir_header",
+];
+
+/// The run's address for a redirect URI of kubelogin's on the user's
+/// machine: its host and path, the run's kubelogin port.
+pub fn run_redirect(given: &str) -> String {
+    let rest = given.split_once("://").map(|(_, r)| r).unwrap_or(given);
+    let at = rest.find('/').unwrap_or(rest.len());
+    let host = rest[..at]
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(&rest[..at]);
+    format!("http://{host}:{{{{ kubelogin.port }}}}{}", &rest[at..])
+}
+
 /// The kubelogin of a kubeconfig's user entry.
 #[derive(Debug, Clone)]
 pub struct KubeloginEntry {
@@ -28,12 +90,13 @@ pub struct KubeloginEntry {
 
 impl KubeloginEntry {
     /// The redirect URIs kubelogin sends on the user's machine: its
-    /// `--oidc-redirect-url-hostname` (default `localhost`) and each port
+    /// `--oidc-redirect-url`, else `http://localhost:<port>` for each port
     /// it would listen on.
     pub fn redirect_uris(&self) -> Vec<String> {
-        let host = self
-            .value("--oidc-redirect-url-hostname")
-            .unwrap_or("localhost");
+        if let Some(url) = self.value("--oidc-redirect-url") {
+            return vec![url.to_string()];
+        }
+        let host = "localhost";
         let given: Vec<u16> = self
             .values("--listen-address")
             .filter_map(|a| a.rsplit_once(':')?.1.parse().ok())
@@ -57,6 +120,30 @@ impl KubeloginEntry {
         self.flags
             .iter()
             .filter_map(move |f| f.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+    }
+
+    /// Flags the pinned kubelogin does not have: it refuses to start.
+    pub fn unknown_flags(&self, path: &Path) -> Vec<String> {
+        self.flags
+            .iter()
+            .filter_map(|f| {
+                let name = f.trim_start_matches('-').split('=').next()?;
+                (!KUBELOGIN_FLAGS.contains(&name)).then(|| {
+                    let near = KUBELOGIN_FLAGS
+                        .iter()
+                        .map(|k| (crate::infra::dexcheck::edit_distance(name, k), *k))
+                        .filter(|(d, _)| *d <= 3)
+                        .min()
+                        .map(|(_, k)| format!(" (did you mean `--{k}`?)"))
+                        .unwrap_or_default();
+                    format!(
+                        "{}: kubelogin {} has no flag `--{name}`{near}: it stops with \"unknown flag: --{name}\"",
+                        path.display(),
+                        crate::toolchain::versions::KUBELOGIN.version
+                    )
+                })
+            })
+            .collect()
     }
 
     /// The scopes kubelogin asks for: `openid` and its extra scopes.
@@ -95,6 +182,11 @@ impl KubeloginEntry {
                 )),
                 "--token-cache-dir" => {
                     said.push(Substitution::new(place, given, "the case's own folder"))
+                }
+                "--oidc-redirect-url" => {
+                    let run = run_redirect(given);
+                    said.push(Substitution::new(place, given, run.clone()));
+                    kept.push(format!("--oidc-redirect-url={run}"));
                 }
                 "--certificate-authority" => ca = Some(given.to_string()),
                 "--certificate-authority-data" => {
@@ -264,6 +356,41 @@ fn join_values(args: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_kubelogin_does_not_have_is_named_with_the_one_it_meant() {
+        let entry = KubeloginEntry {
+            entry: "oidc".into(),
+            flags: vec![
+                "--oidc-issuer-url=https://x/dex".into(),
+                "--oidc-redirect-url-hostname=127.0.0.1".into(),
+                "--oidc-extra-scopes=groups".into(),
+                "--v=1".into(),
+            ],
+        };
+        let found = entry.unknown_flags(Path::new("kubeconfig"));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains("`--oidc-redirect-url-hostname`"),
+            "{found:?}"
+        );
+        assert!(
+            found[1].contains("`--oidc-extra-scopes` (did you mean `--oidc-extra-scope`?)"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_redirect_url_keeps_its_host_and_path_on_the_runs_port() {
+        assert_eq!(
+            run_redirect("http://127.0.0.1:8000/callback"),
+            "http://127.0.0.1:{{ kubelogin.port }}/callback"
+        );
+        assert_eq!(
+            run_redirect("http://localhost:8000"),
+            "http://localhost:{{ kubelogin.port }}"
+        );
+    }
 
     const KUBECONFIG: &str = "\
 apiVersion: v1

@@ -390,6 +390,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
                     None => f.clone(),
                 })
                 .collect();
+            static_findings.extend(entry.unknown_flags(path));
             static_findings.extend(map_kubelogin_redirects(
                 &mut dex,
                 &entry,
@@ -1315,12 +1316,7 @@ fn map_kubelogin_redirects(
             let Some(given) = uri.as_str().filter(|u| theirs.iter().any(|t| t == u)) else {
                 continue;
             };
-            let host = given
-                .trim_start_matches("http://")
-                .rsplit_once(':')
-                .map(|(h, _)| h)
-                .unwrap_or("localhost");
-            let run = format!("http://{host}:{{{{ kubelogin.port }}}}");
+            let run = userclient::run_redirect(given);
             replayed.push(Substitution::new(
                 format!(
                     "Dex staticClients `{client_id}` redirectURIs (kubelogin's, {})",

@@ -1450,6 +1450,18 @@ pub(super) const SIGNATURES: &[Signature] = &[
         source: "kubelogin@v1.36.0 pkg/usecases/credentialplugin/get_token.go",
     },
     Signature {
+        id: "kubelogin-unknown-flag",
+        program: Kubelogin,
+        texts: &["unknown flag: --"],
+        unless: NONE,
+        shows: &[CommandOutput],
+        wrapper: false,
+        title: "kubelogin does not have a flag of the exec entry",
+        cause: "an exec arg is not a flag of this kubelogin: a typo, or a flag an older kubelogin had (`--oidc-redirect-url-hostname`, `--listen-port`, now `--oidc-redirect-url` and `--listen-address`)",
+        fix: "fix or drop the flag the line names in users[].user.exec.args (`kubectl oidc-login get-token --help` lists them)",
+        source: "github.com/spf13/pflag flag.go, via kubelogin@v1.36.0 pkg/cmd",
+    },
+    Signature {
         id: "kubelogin-exec-api-version",
         program: Kubelogin,
         texts: &["unknown apiVersion:"],

@@ -793,6 +793,13 @@ const ROWS: &[Row] = &[
         )),
     ),
     row(
+        "kubelogin-unknown-flag",
+        Seen::Command(concat!(
+            "Error: unknown flag: --oidc-redirect-url-hostname\n",
+            "Unable to connect to the server: getting credentials: exec: executable kubectl failed with exit code 1"
+        )),
+    ),
+    row(
         "kubelogin-exec-api-version",
         Seen::Command(
             "error: get-token: could not write the token to client-go: unknown apiVersion: client.authentication.k8s.io/v1alpha1",
