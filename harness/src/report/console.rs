@@ -180,7 +180,7 @@ pub fn diagnosed(report: &CaseReport, hops: &HopReport, verdict: &Verdict) -> St
             None => {
                 let _ = writeln!(
                     out,
-                    "  hop 3  Kubernetes: not checked (no apiserver settings among the files)"
+                    "  hop 3  Kubernetes: not checked (no apiserver in this replay; see above)"
                 );
             }
         }

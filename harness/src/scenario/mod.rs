@@ -96,6 +96,7 @@
 //! by position (`/keycloak/realm/clients/0/...`) must follow an `op: test`
 //! that pins which element it means.
 
+pub mod authconfig;
 pub mod kind;
 pub mod template;
 pub mod usercert;

@@ -335,13 +335,13 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     );
     let mut static_findings: Vec<String> = Vec::new();
     let mut apiserver = match files.apiserver {
-        Some(path) => Some(apiserver_spec(
+        Some(path) => apiserver_spec(
             path,
             &dex_issuer,
             dex_cert.as_ref(),
             &mut replayed,
             &mut static_findings,
-        )?),
+        )?,
         None => None,
     };
     if !files.rbac.is_empty() {
@@ -1178,7 +1178,7 @@ fn apiserver_spec(
     dex_cert: Option<&IssuerCert>,
     replayed: &mut Vec<Substitution>,
     problems: &mut Vec<String>,
-) -> Result<Value> {
+) -> Result<Option<Value>> {
     let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
     let kind = userdir::kind_of(path, &text).unwrap_or(Kind::ApiserverFlags);
     let issuer = |v: &str| {
@@ -1190,6 +1190,17 @@ fn apiserver_spec(
     if kind == Kind::AuthenticationConfiguration {
         let mut doc: Value = crate::infra::yaml::from_str(&text)
             .map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+        let keys = crate::infra::yaml::key_locations(&text).unwrap_or_default();
+        let unknown = super::authconfig::unknown_fields(&doc, &keys);
+        if !unknown.is_empty() {
+            problems.extend(unknown.iter().map(|u| format!("{}:{u}", path.display())));
+            replayed.push(Substitution::new(
+                "kube-apiserver",
+                path.display().to_string(),
+                "not started: it refuses this file (see the static check); the rest of the chain runs",
+            ));
+            return Ok(None);
+        }
         doc = rewrite_prefix(&doc, dex_issuer, "{{ dex.issuer }}");
         for jwt in doc["jwt"].as_array_mut().into_iter().flatten() {
             let given = jwt["issuer"]["certificateAuthority"]
@@ -1203,7 +1214,7 @@ fn apiserver_spec(
                 "the run's CA (it signs the run's Dex)",
             ));
         }
-        return Ok(json!({"authentication_config": doc}));
+        return Ok(Some(json!({"authentication_config": doc})));
     }
     let all = userdir::apiserver_flags(kind, &text, path)?.unwrap_or_default();
     let mut ca_given = None;
@@ -1276,7 +1287,7 @@ fn apiserver_spec(
             flags.push(json!("oidc-ca-file={{ tls.ca_file }}"));
         }
     }
-    Ok(json!({"oidc_flags": flags}))
+    Ok(Some(json!({"oidc_flags": flags})))
 }
 
 /// The `--oidc-*` flags of the pinned kube-apiserver

@@ -196,6 +196,16 @@ fn a_private_dex_certificate_and_no_apiserver_ca() {
 }
 
 #[test]
+fn a_healthy_authentication_configuration() {
+    check("authentication-config-healthy");
+}
+
+#[test]
+fn an_authentication_configuration_with_a_field_the_apiserver_does_not_have() {
+    check("authentication-config-claim-mapping-typo");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {
