@@ -179,7 +179,11 @@ fn main() -> ExitCode {
     match rt.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The harness's own errors say their cause already; others chain.
+            match e.downcast_ref::<oidc_harness::Error>() {
+                Some(own) => eprintln!("error: {own}"),
+                None => eprintln!("error: {e:#}"),
+            }
             // A file that cannot be used is bad input, like bad usage (2);
             // a program or the harness that broke is 4.
             match e.downcast_ref::<oidc_harness::Error>().map(|e| e.kind()) {

@@ -48,8 +48,8 @@ const CATALOGUE: &[Known] = &[
     Known {
         id: "connectors-not-a-list",
         title: "Dex cannot read its config: connectors is not a list",
-        cause: "the connectors value is one JSON object `{...}`; the charm passes it on unchecked and Dex, which wants a list of connectors, refuses its whole config (\"error unmarshalling config file\") and exits",
-        fix: "wrap the connector in a list: `[{...}]`",
+        cause: "the connectors value is one object `{...}`, in Dex's config or in the charm's connectors option (which the charm passes on unchecked), instead of a list; Dex, which wants a list of connectors, refuses its whole config (\"error unmarshalling config file\") and exits",
+        fix: "make connectors a list: `[{...}]` in JSON, or `- type: oidc` items in YAML",
         reference: "guide 002 comment thread (\"error unmarshalling\"); Dex config: `connectors` is a list",
         matches: connectors::not_a_list,
     },

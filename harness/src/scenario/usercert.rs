@@ -42,7 +42,14 @@ impl IssuerCert {
             .iter()
             .map(|d| X509Certificate::from_der(d).map(|(_, c)| c))
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::input(path, 0, 0, format!("not an X.509 certificate: {e}")))?;
+            .map_err(|e| {
+                Error::input(
+                    path,
+                    0,
+                    0,
+                    format!("a PEM block that is not an X.509 certificate ({e}): expected the issuer's chain as `openssl s_client -showcerts` prints it"),
+                )
+            })?;
         let leaf = certs
             .first()
             .ok_or_else(|| Error::input(path, 0, 0, "no `-----BEGIN CERTIFICATE-----` block"))?;

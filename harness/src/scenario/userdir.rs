@@ -98,6 +98,9 @@ impl Kind {
     }
 }
 
+/// What a folder's files may be, for the messages.
+const KNOWN: &str = "a realm export, a Dex config (file, Helm values or ConfigMap), Dex's Deployment, the charm's connectors, a PEM certificate chain, apiserver flags (file, static pod manifest, kind config or AuthenticationConfiguration), oauth2-proxy's cfg, environment, flags, Deployment or Helm values, OSMO's values, a Secret, a kubeconfig, RBAC bindings, a RequestAuthentication, an app's client settings, `sign-in-users` or `expected-diagnosis`";
+
 /// One file of the folder and what it was taken as.
 #[derive(Debug, Clone)]
 pub struct Taken {
@@ -110,6 +113,21 @@ pub struct Taken {
 /// Every file of `dir` (not its sub-folders), recognised; a file that is
 /// none of the kinds is an error naming it.
 pub fn recognise(dir: &Path) -> Result<Vec<Taken>> {
+    if !dir.is_dir() {
+        let what = if dir.exists() {
+            "not a folder"
+        } else {
+            "no such folder"
+        };
+        return Err(Error::input(
+            dir,
+            0,
+            0,
+            format!(
+                "{what}: give the folder of your deployment's files (or the files one by one: --realm, --dex-config, ...)"
+            ),
+        ));
+    }
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .context(|| format!("listing {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -123,15 +141,41 @@ pub fn recognise(dir: &Path) -> Result<Vec<Taken>> {
     paths
         .into_iter()
         .map(|path| {
-            let text = std::fs::read_to_string(&path)
-                .context(|| format!("reading {}", path.display()))?;
-            let kind = kind_of(&path, &text).ok_or_else(|| {
+            let bytes = std::fs::read(&path).context(|| format!("reading {}", path.display()))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
                 Error::input(
                     &path,
                     0,
                     0,
-                    "not a file diagnose knows: expected a realm export, a Dex config (file, Helm values or ConfigMap), the charm's connectors, a PEM certificate, apiserver flags (file, static pod manifest, kind config or AuthenticationConfiguration), oauth2-proxy's cfg, environment, flags, Deployment or Helm values, OSMO's values, a Secret, a kubeconfig, RBAC bindings or an app's client settings",
+                    format!(
+                        "not a text file (byte {} is not UTF-8): expected one of: {KNOWN}",
+                        e.utf8_error().valid_up_to()
+                    ),
                 )
+            })?;
+            let kind = kind_of(&path, &text).ok_or_else(|| match yaml::from_str::<Value>(&text) {
+                // Not YAML (nor JSON) at all: where it stops being so.
+                Err(e) if !text.trim().is_empty() => Error::input(
+                    &path,
+                    e.line,
+                    e.column,
+                    format!(
+                        "not a file diagnose knows, and it does not parse as YAML or JSON ({}): expected one of: {KNOWN}",
+                        e.message
+                    ),
+                ),
+                _ if text.trim().is_empty() => Error::input(
+                    &path,
+                    0,
+                    0,
+                    format!("an empty file: expected one of: {KNOWN}"),
+                ),
+                _ => Error::input(
+                    &path,
+                    0,
+                    0,
+                    format!("not a file diagnose knows: expected one of: {KNOWN}"),
+                ),
             })?;
             Ok(Taken {
                 path,
@@ -375,15 +419,14 @@ pub fn dex_config(kind: Kind, doc: Value, path: &Path) -> Result<Value> {
         Kind::DexHelmValues => Ok(doc["dex"]["config"].clone()),
         Kind::DexConfigMap => {
             let text = doc["data"]["config.yaml"].as_str().unwrap_or_default();
+            let file = std::fs::read_to_string(path).unwrap_or_default();
             yaml::from_str(text).map_err(|e| {
+                let (line, column) = in_file(&file, text, e.line, e.column);
                 Error::input(
                     path,
-                    0,
-                    0,
-                    format!(
-                        "data.config.yaml, line {} column {} of the value: {}",
-                        e.line, e.column, e.message
-                    ),
+                    line,
+                    column,
+                    format!("data.config.yaml: {}", e.message),
                 )
             })
         }
@@ -432,7 +475,15 @@ pub fn apiserver_flags(kind: Kind, text: &str, path: &Path) -> Result<Option<Vec
                         .flat_map(|n| n["kubeadmConfigPatches"].as_array().into_iter().flatten()),
                 );
             for patch in patches.filter_map(Value::as_str) {
-                let doc: Value = yaml::from_str(patch).map_err(located)?;
+                let doc: Value = yaml::from_str(patch).map_err(|e| {
+                    let (line, column) = in_file(text, patch, e.line, e.column);
+                    Error::input(
+                        path,
+                        line,
+                        column,
+                        format!("kubeadmConfigPatches: {}", e.message),
+                    )
+                })?;
                 for (k, v) in doc["apiServer"]["extraArgs"]
                     .as_object()
                     .into_iter()
@@ -450,6 +501,29 @@ pub fn apiserver_flags(kind: Kind, text: &str, path: &Path) -> Result<Option<Vec
         }
         _ => Ok(None),
     }
+}
+
+/// Where line:column of a block scalar's text (a ConfigMap's value, a
+/// kind patch) stands in the file that holds it.
+fn in_file(file: &str, block: &str, line: usize, column: usize) -> (usize, usize) {
+    let first = block
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    let skipped = block.lines().take_while(|l| l.trim().is_empty()).count();
+    file.lines()
+        .position(|l| {
+            !first.is_empty() && l.trim_start() == first.trim_start() && l.ends_with(first)
+        })
+        .map(|at| {
+            let indent = file
+                .lines()
+                .nth(at)
+                .map(|l| l.len() - first.len())
+                .unwrap_or(0);
+            (at + 1 + line - 1 - skipped, column + indent)
+        })
+        .unwrap_or((0, 0))
 }
 
 /// A flags file split as a shell would: quotes group and are removed,

@@ -234,6 +234,13 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             _ => return unreadable_connectors(files, main_path, text, dex, logins),
         }
     }
+    // Not a list: Dex refuses the config at start, and meets it as given.
+    if dex
+        .get("connectors")
+        .is_some_and(|c| !c.is_array() && !c.is_null())
+    {
+        return dex_as_given(files, main_path, dex);
+    }
     let connector = dex["connectors"]
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["type"] == "oidc"))
@@ -276,7 +283,9 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             main_path,
             0,
             0,
-            "the oidc connector's issuer is not a Keycloak realm (…/realms/<name>)",
+            format!(
+                "the oidc connector's issuer `{kc_issuer}` is not a Keycloak realm (…/realms/<name>): diagnose replays Keycloak behind Dex"
+            ),
         ));
     }
     let rewrite = |v: &Value| {
@@ -670,6 +679,33 @@ fn unreadable_connectors(
         "steps": [{"dex_start": {"running": null}}],
     });
     finish(raw, main_path)
+}
+
+/// A Dex config that cannot be replayed hop by hop (its `connectors` is
+/// not a list): Dex's start, with the config as given (its issuer moved).
+fn dex_as_given(files: &UserFiles, main_path: &Path, dex: Value) -> Result<Case> {
+    let issuer = dex["issuer"]
+        .as_str()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_string();
+    let dex = rewrite_prefix(&dex, &issuer, "{{ dex.issuer }}");
+    let realm = files.realm.map(load_json).transpose()?;
+    let raw = json!({
+        "guide": "diagnose",
+        "source": source(files),
+        "description": "the user's own configuration",
+        "keycloak": realm.map(|r| json!({"realm": r})),
+        "dex": {"config": dex},
+        "steps": [{"dex_start": {"running": null}}],
+    });
+    let mut case = finish(raw, main_path)?;
+    case.replayed_as = vec![Substitution::new(
+        "Dex's issuer (and every URL under it)",
+        issuer,
+        "{{ dex.issuer }}",
+    )];
+    Ok(case)
 }
 
 fn finish(raw: Value, main_path: &Path) -> Result<Case> {

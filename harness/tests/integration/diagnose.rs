@@ -206,6 +206,11 @@ fn an_authentication_configuration_with_a_field_the_apiserver_does_not_have() {
 }
 
 #[test]
+fn a_dex_config_whose_connectors_are_a_map() {
+    check("dex-connectors-a-map");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {

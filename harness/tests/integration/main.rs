@@ -2,6 +2,7 @@
 //! a program misbehaves. Each runs the real programs from the cache.
 
 mod bad_input;
+mod bad_user_files;
 mod catalogue;
 mod diagnose;
 mod kind;
