@@ -54,6 +54,15 @@ fn home(module: &str) -> Home {
             "{module}: the pinned go.mod does not require {path} {version}"
         );
     };
+    // A library some pinned program builds with, at the version it pins.
+    let required_by_one = |path: &str| {
+        assert!(
+            versions::GO_PROGRAMS
+                .iter()
+                .any(|p| p.go_mod.contains(&format!("{path} {version}"))),
+            "{module}: no pinned program's go.mod requires {path} {version}"
+        );
+    };
     let go = |path: &str| Home::Go(go_mod_cache().join(format!("{path}@{version}")));
     match name {
         "dex" => {
@@ -77,8 +86,31 @@ fn home(module: &str) -> Home {
             go("github.com/coreos/go-oidc")
         }
         "go-oidc/v3" => {
-            requires(versions::DEX.go_mod, "github.com/coreos/go-oidc/v3");
+            required_by_one("github.com/coreos/go-oidc/v3");
             go("github.com/coreos/go-oidc/v3")
+        }
+        "oauth2cli" | "pflag" | "cobra" | "client-go" => {
+            let path = match name {
+                "oauth2cli" => "github.com/int128/oauth2cli",
+                "pflag" => "github.com/spf13/pflag",
+                "cobra" => "github.com/spf13/cobra",
+                _ => "k8s.io/client-go",
+            };
+            required_by_one(path);
+            go(path)
+        }
+        "kubelogin" => {
+            assert_eq!(versions::KUBELOGIN.version, version, "{module}");
+            go(versions::KUBELOGIN.module)
+        }
+        // Go's standard library, of the Go that builds the pinned programs.
+        "go" => {
+            assert_eq!(version, "toolchain", "{module}: `go@toolchain`");
+            let out = Command::new("go")
+                .args(["env", "GOROOT"])
+                .output()
+                .expect("go runs");
+            Home::Go(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
         }
         "oauth2-proxy" => {
             assert_eq!(versions::OAUTH2_PROXY.version, version, "{module}");

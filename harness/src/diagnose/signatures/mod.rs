@@ -875,7 +875,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "The apiserver does not trust its issuer's certificate",
         cause: "the issuer's certificate is signed by a CA the apiserver's host does not trust, and --oidc-ca-file (or the jwt issuer's certificateAuthority) does not name it: every token of that issuer is refused",
         fix: "give the apiserver the CA that signed the issuer's certificate: --oidc-ca-file=<file> (kind: mount it into the node), or issuer.certificateAuthority in an AuthenticationConfiguration",
-        source: "apiserver@v0.37.2 plugin/pkg/authenticator/token/oidc/oidc.go (Go crypto/x509)",
+        source: "go@toolchain src/crypto/x509/verify.go",
     },
     Signature {
         id: "apiserver-email-not-verified",
@@ -1312,7 +1312,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubelogin's issuer is not the one the provider announces",
         cause: "kubelogin's --oidc-issuer-url is not character for character the `issuer` of the provider's discovery document (a trailing slash, http for https, another path or host)",
         fix: "set --oidc-issuer-url in the kubeconfig's exec args to exactly Dex's `issuer` (and the apiserver's --oidc-issuer-url to the same)",
-        source: "github.com/coreos/go-oidc/v3@v3.17.0 oidc/oidc.go, via kubelogin@v1.36.0 pkg/oidc/client/factory.go",
+        source: "go-oidc/v3@v3.17.0 oidc/oidc.go",
     },
     Signature {
         id: "kubelogin-issuer-tls-untrusted",
@@ -1327,7 +1327,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubelogin does not trust the issuer's certificate",
         cause: "the issuer's certificate is signed by a CA the user's machine does not trust (a private CA), or is not for the issuer's host name",
         fix: "give kubelogin the CA: --certificate-authority=<file> (or --certificate-authority-data) in the exec args; or serve the issuer with a certificate for its host name",
-        source: "kubelogin@v1.36.0 pkg/oidc/client/factory.go (oidc discovery error)",
+        source: "go@toolchain src/crypto/x509/verify.go",
     },
     Signature {
         id: "kubelogin-discovery-failed",
@@ -1351,7 +1351,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "the provider sent kubelogin back with an error",
         cause: "Dex redirected to kubelogin's local server with `error=` instead of a code (the error and its description follow on the line): e.g. invalid_scope for an --oidc-extra-scope the provider does not have, access_denied, or the upstream connector's failure",
         fix: "read the error code on the line; for invalid_scope, drop or fix the --oidc-extra-scope it names",
-        source: "github.com/int128/oauth2cli@v1.18.0 server.go, via kubelogin@v1.36.0 pkg/usecases/authentication/authcode/browser.go",
+        source: "oauth2cli@v1.18.0 server.go",
     },
     Signature {
         id: "kubelogin-code-exchange-failed",
@@ -1363,7 +1363,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "the provider's token endpoint refused kubelogin's code",
         cause: "kubelogin got a code but Dex's token endpoint refused it (the OAuth error follows): most often invalid_client, a --oidc-client-secret that is not the staticClients secret",
         fix: "make --oidc-client-secret the client's secret in Dex's staticClients (or drop it for a public client)",
-        source: "github.com/int128/oauth2cli@v1.18.0 oauth2cli.go; kubelogin@v1.36.0 pkg/oidc/client/authcode.go",
+        source: "oauth2cli@v1.18.0 oauth2cli.go",
     },
     Signature {
         id: "kubelogin-id-token-missing",
@@ -1399,7 +1399,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "the ID token's issuer is not kubelogin's",
         cause: "the token's `iss` differs from --oidc-issuer-url: the provider's configured issuer is not the address kubelogin reaches it by",
         fix: "make Dex's `issuer` and kubelogin's --oidc-issuer-url the same URL",
-        source: "github.com/coreos/go-oidc/v3@v3.17.0 oidc/verify.go, via kubelogin@v1.36.0",
+        source: "go-oidc/v3@v3.17.0 oidc/verify.go",
     },
     Signature {
         id: "kubelogin-id-token-audience",
@@ -1411,7 +1411,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "the ID token is not for kubelogin's client",
         cause: "the token's `aud` does not hold --oidc-client-id (e.g. a cross-client audience scope made another client the audience)",
         fix: "use the client id the token is issued to, or drop the audience:server:client_id scope",
-        source: "github.com/coreos/go-oidc/v3@v3.17.0 oidc/verify.go, via kubelogin@v1.36.0",
+        source: "go-oidc/v3@v3.17.0 oidc/verify.go",
     },
     Signature {
         id: "kubelogin-local-server-failed",
@@ -1423,7 +1423,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubelogin cannot listen for the redirect",
         cause: "every --listen-address port is taken (another kubelogin waiting, or a program on 8000 and 18000), so there is nowhere for the provider to redirect to",
         fix: "end the other kubelogin, or pass --listen-address=127.0.0.1:<free port> and add http://localhost:<port> to the Dex client's redirectURIs",
-        source: "github.com/int128/oauth2cli@v1.18.0 server.go",
+        source: "oauth2cli@v1.18.0 server.go",
     },
     Signature {
         id: "kubelogin-state-mismatch",
@@ -1435,7 +1435,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "the redirect belongs to another sign-in",
         cause: "the browser came back with the state of an earlier attempt (an old tab, or two kubelogin runs at once)",
         fix: "close old sign-in tabs and run the command once",
-        source: "github.com/int128/oauth2cli@v1.18.0 server.go",
+        source: "oauth2cli@v1.18.0 server.go",
     },
     Signature {
         id: "kubelogin-token-cache-invalid",
@@ -1459,7 +1459,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubelogin does not have a flag of the exec entry",
         cause: "an exec arg is not a flag of this kubelogin: a typo, or a flag an older kubelogin had (`--oidc-redirect-url-hostname`, `--listen-port`, now `--oidc-redirect-url` and `--listen-address`)",
         fix: "fix or drop the flag the line names in users[].user.exec.args (`kubectl oidc-login get-token --help` lists them)",
-        source: "github.com/spf13/pflag flag.go, via kubelogin@v1.36.0 pkg/cmd",
+        source: "pflag@v1.0.10 errors.go",
     },
     Signature {
         id: "kubelogin-exec-api-version",
@@ -1484,19 +1484,19 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "the exec entry's command is not on the PATH",
         cause: "users[].user.exec.command (e.g. kubectl-oidc_login, or kubelogin) is not found where kubectl runs",
         fix: "install kubelogin (`kubectl krew install oidc-login`, or the kubelogin binary) on the PATH, or give the command's full path",
-        source: "k8s.io/client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
+        source: "client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
     },
     Signature {
         id: "kubectl-oidc-login-not-installed",
         program: Kubectl,
-        texts: &["unknown command \"oidc-login\" for \"kubectl\""],
+        texts: &["unknown command "],
         unless: NONE,
         shows: &[CommandOutput],
         wrapper: false,
-        title: "kubectl has no oidc-login plugin",
-        cause: "the exec entry runs `kubectl oidc-login get-token`, and no kubectl-oidc_login executable is on the PATH, so kubectl takes oidc-login for a command of its own",
-        fix: "install kubelogin as kubectl-oidc_login (`kubectl krew install oidc-login`, or the binary renamed) on the PATH",
-        source: "k8s.io/kubectl@v0.37.2 pkg/cmd/cmd.go (plugin lookup), github.com/spf13/cobra (unknown command)",
+        title: "kubectl (or kubelogin) does not know the command of the exec entry",
+        cause: "the exec entry runs `kubectl oidc-login get-token` and no kubectl-oidc_login executable is on the PATH, so kubectl takes oidc-login for a command of its own (`unknown command \"oidc-login\" for \"kubectl\"`); or kubelogin's subcommand is misspelled (`get-token`)",
+        fix: "install kubelogin as kubectl-oidc_login (`kubectl krew install oidc-login`, or the binary renamed) on the PATH, and spell the subcommand `get-token`",
+        source: "cobra@v1.10.2 args.go",
     },
     Signature {
         id: "kubectl-exec-not-interactive",
@@ -1508,7 +1508,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubectl will not run the plugin without a terminal",
         cause: "the exec entry says interactiveMode: Always (kubectl config set-credentials --exec-interactive-mode=Always) and kubectl's standard input is not a terminal: a script, a CI job, an IDE",
         fix: "set interactiveMode: IfAvailable (or Never with a cached token) for non-interactive use",
-        source: "k8s.io/client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
+        source: "client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
     },
     Signature {
         id: "kubectl-exec-invalid-api-version",
@@ -1520,7 +1520,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubectl does not know the exec entry's apiVersion",
         cause: "users[].user.exec.apiVersion is not a client.authentication.k8s.io version this kubectl has (v1alpha1 was removed)",
         fix: "set users[].user.exec.apiVersion to client.authentication.k8s.io/v1",
-        source: "k8s.io/client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
+        source: "client-go@v0.37.2 plugin/pkg/client/auth/exec/exec.go",
     },
 ];
 
