@@ -457,6 +457,11 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             }
             let r = given.replay(&to_run, dex_secret.as_deref(), &mut replayed);
             let origins = app_origins(&r, &dex, &client_id);
+            if r.origin.is_none() {
+                for o in &origins {
+                    static_findings.extend(r.cookie_problems(o));
+                }
+            }
             for o in &origins {
                 dex = rewrite_prefix(&dex, o, "{{ oauth2_proxy.url }}");
                 realm = rewrite_prefix(&realm, o, "{{ oauth2_proxy.url }}");
@@ -822,6 +827,12 @@ fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     let r = given.replay(&to_run, realm_secret.as_deref(), &mut replayed);
     realm = rewrite_prefix(&realm, &kc_issuer, "{{ keycloak.issuer }}");
     let origins = app_origins(&r, &realm_clients_as_dex(&realm), &client_id);
+    let mut problems = r.problems.clone();
+    if r.origin.is_none() {
+        for o in &origins {
+            problems.extend(r.cookie_problems(o));
+        }
+    }
     for o in &origins {
         realm = rewrite_prefix(&realm, o, "{{ oauth2_proxy.url }}");
         replayed.push(Substitution::new(
@@ -866,7 +877,7 @@ fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     });
     let mut case = finish(raw, main_path)?;
     case.replayed_as = replayed;
-    case.problems = r.problems;
+    case.problems = problems;
     Ok(case)
 }
 

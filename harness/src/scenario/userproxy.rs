@@ -471,6 +471,44 @@ pub struct ProxyReplay {
     pub client_id: String,
     /// Faults the files alone show.
     pub problems: Vec<String>,
+    /// `cookie_domains` as given (the run unsets it).
+    pub cookie_domains: Option<String>,
+    /// Whether its cookies are Secure (`cookie_secure`, default true).
+    pub cookie_secure: bool,
+}
+
+impl ProxyReplay {
+    /// A cookie the browser will not keep or send: a cookie domain the
+    /// app's host is not under, a Secure cookie on plain HTTP.
+    pub fn cookie_problems(&self, origin: &str) -> Vec<String> {
+        let host = origin
+            .split("://")
+            .nth(1)
+            .unwrap_or_default()
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let mut out = Vec::new();
+        if let Some(domains) = self.cookie_domains.clone() {
+            let covers = |d: &str| {
+                let d = d.trim().trim_start_matches('.');
+                host == d || host.ends_with(&format!(".{d}"))
+            };
+            if !domains.split(',').any(covers) {
+                out.push(format!(
+                    "oauth2-proxy's cookie domain {domains} does not cover the app's host `{host}`: the browser drops the CSRF and session cookies, and the callback fails with a CSRF cookie error; set cookie_domains to `.{host}` (or a domain above it) or leave it unset"));
+            }
+        }
+        let secure = self.cookie_secure;
+        let local = host == "localhost" || host == "127.0.0.1";
+        if origin.starts_with("http://") && secure && !local {
+            out.push(format!(
+                "oauth2-proxy sets its cookies Secure (cookie_secure defaults to true) but the app is served over plain HTTP ({origin}): the browser never sends them back and every callback fails its CSRF check; serve it over HTTPS or set cookie_secure = false"
+            ));
+        }
+        out
+    }
 }
 
 /// The URL-valued options that name the identity provider.
@@ -499,6 +537,8 @@ impl GivenProxy {
         let mut out = ProxyReplay {
             client_id: self.value("client_id").unwrap_or_default(),
             problems: self.unknown_options(),
+            cookie_domains: self.value("cookie_domains"),
+            cookie_secure: self.value("cookie_secure").is_none_or(|v| v != "false"),
             ..ProxyReplay::default()
         };
         for key in PROVIDER_URLS {
@@ -507,7 +547,7 @@ impl GivenProxy {
         let redirect = self.value("redirect_url").unwrap_or_default();
         out.origin = origin(&redirect);
         if let Some(origin) = out.origin.clone() {
-            out.problems.extend(self.cookie_problems(&origin));
+            out.problems.extend(out.cookie_problems(&origin));
             self.map(
                 "redirect_url",
                 &|u| {
@@ -584,40 +624,6 @@ impl GivenProxy {
             &|v| masked(v).then(|| "{{ oauth2_proxy.cookie_secret }}".to_string()),
             replayed,
         );
-        out
-    }
-
-    /// A cookie the browser will not keep or send: a cookie domain the
-    /// app's host is not under, a Secure cookie on plain HTTP.
-    fn cookie_problems(&self, origin: &str) -> Vec<String> {
-        let host = origin
-            .split("://")
-            .nth(1)
-            .unwrap_or_default()
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let mut out = Vec::new();
-        if let Some(domains) = self.value("cookie_domains") {
-            let covers = |d: &str| {
-                let d = d.trim().trim_start_matches('.');
-                host == d || host.ends_with(&format!(".{d}"))
-            };
-            if !domains.split(',').any(covers) {
-                out.push(format!(
-                    "oauth2-proxy's cookie domain {domains} does not cover the app's host `{host}` (redirect_url): the browser drops the CSRF and session cookies, and the callback fails with a CSRF cookie error; set cookie_domains to `.{}` or leave it unset",
-                    host.split_once('.').map(|(_, d)| d).unwrap_or(&host)
-                ));
-            }
-        }
-        let secure = self.value("cookie_secure").is_none_or(|v| v != "false");
-        let local = host == "localhost" || host == "127.0.0.1";
-        if origin.starts_with("http://") && secure && !local {
-            out.push(format!(
-                "oauth2-proxy sets its cookies Secure (cookie_secure defaults to true) but the app is served over plain HTTP ({origin}): the browser never sends them back and every callback fails its CSRF check; serve it over HTTPS or set cookie_secure = false"
-            ));
-        }
         out
     }
 }

@@ -211,6 +211,11 @@ fn a_dex_config_whose_connectors_are_a_map() {
 }
 
 #[test]
+fn osmo_with_a_cookie_domain_the_app_is_not_under() {
+    check("osmo-cookie-domain-elsewhere");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {
