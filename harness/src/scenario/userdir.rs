@@ -247,7 +247,7 @@ pub(super) fn kind_of(path: &Path, text: &str) -> Option<Kind> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-    let flag_names: Vec<String> = shell_words(text)
+    let flag_names: Vec<String> = flag_words(text)
         .iter()
         .filter_map(|w| w.strip_prefix("--"))
         .map(|w| w.split('=').next().unwrap_or_default().to_string())
@@ -440,7 +440,7 @@ pub fn apiserver_flags(kind: Kind, text: &str, path: &Path) -> Result<Option<Vec
     let located = |e: yaml::YamlError| Error::input(path, e.line, e.column, e.message);
     match kind {
         Kind::ApiserverFlags => Ok(Some(
-            shell_words(text)
+            flag_words(text)
                 .into_iter()
                 .filter(|w| w.starts_with("--"))
                 .map(|w| w.trim_start_matches('-').to_string())
@@ -524,6 +524,26 @@ fn in_file(file: &str, block: &str, line: usize, column: usize) -> (usize, usize
             (at + 1 + line - 1 - skipped, column + indent)
         })
         .unwrap_or((0, 0))
+}
+
+/// The arguments of a flags file: one per line when every line is a flag
+/// (a Deployment's `args`, copied), else as a shell splits the text; in
+/// both, quotes group and are removed as a shell does.
+pub(super) fn flag_words(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let one_per_line = !lines.is_empty()
+        && lines
+            .iter()
+            .all(|l| l.starts_with("--") && !l.ends_with('\\') && !l.contains(" --"));
+    if one_per_line {
+        lines.iter().map(|l| shell_words(l).join(" ")).collect()
+    } else {
+        shell_words(text)
+    }
 }
 
 /// A flags file split as a shell would: quotes group and are removed,
@@ -675,6 +695,15 @@ mod tests {
                 "--oidc-username-prefix=\"\" \\\n --oidc-client-id=k # c\n"
             ),
             ["oidc-username-prefix=", "oidc-client-id=k"]
+        );
+        // One flag per line: a value with spaces stays one argument.
+        assert_eq!(
+            flag_words("# args\n--scope=openid profile email\n--oidc-username-prefix=\"\"\n"),
+            ["--scope=openid profile email", "--oidc-username-prefix="]
+        );
+        assert_eq!(
+            flag_words("--scope=openid profile --client-id=a\n"),
+            ["--scope=openid", "profile", "--client-id=a"]
         );
         // In a manifest the quotes reach the apiserver.
         assert_eq!(

@@ -94,7 +94,7 @@ impl GivenProxy {
                     }
                 }
                 Kind::Oauth2ProxyFlags => given.args.extend(
-                    userdir::shell_words(&text)
+                    userdir::flag_words(&text)
                         .into_iter()
                         .filter(|w| w.starts_with("--")),
                 ),

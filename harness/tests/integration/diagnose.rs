@@ -216,6 +216,16 @@ fn osmo_with_a_cookie_domain_the_app_is_not_under() {
 }
 
 #[test]
+fn a_healthy_oauth2_proxy_as_its_helm_chart_values() {
+    check("oauth2-proxy-chart-values-healthy");
+}
+
+#[test]
+fn oauth2_proxy_flags_with_an_environment_variable_it_does_not_have() {
+    check("oauth2-proxy-flags-env-typo");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {
