@@ -226,6 +226,16 @@ fn oauth2_proxy_flags_with_an_environment_variable_it_does_not_have() {
 }
 
 #[test]
+fn a_kubelogin_flag_of_an_older_version() {
+    check("kubelogin-flag-of-an-older-version");
+}
+
+#[test]
+fn a_private_dex_certificate_and_no_kubelogin_ca() {
+    check("kubelogin-no-ca-for-private-dex");
+}
+
+#[test]
 fn every_folder_has_a_test_and_an_expected_diagnosis() {
     let this = include_str!("diagnose.rs");
     for entry in std::fs::read_dir(folders()).unwrap() {
