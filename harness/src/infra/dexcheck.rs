@@ -273,8 +273,9 @@ pub fn position(keys: &[KeyLocation], prefix: &str, path: &str) -> (usize, usize
         .unwrap_or((0, 0))
 }
 
-/// The allowed key closest to a misspelling, if close enough.
-fn closest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
+/// The allowed name closest to a misspelling, if close enough (used for
+/// every program's keys and flags).
+pub fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
     allowed
         .iter()
         .map(|a| (edit_distance(&key.to_lowercase(), &a.to_lowercase()), *a))
@@ -283,7 +284,7 @@ fn closest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
         .map(|(_, a)| a)
 }
 
-pub fn edit_distance(a: &str, b: &str) -> usize {
+fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

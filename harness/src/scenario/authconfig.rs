@@ -84,13 +84,9 @@ fn walk(v: &Value, fields: &Fields, at: &str, keys: &[KeyLocation], out: &mut Ve
                             .find(|l| l.path == path)
                             .map(|l| (l.line, l.column))
                             .unwrap_or((0, 0));
-                        let near = fields
-                            .0
-                            .iter()
-                            .map(|(n, _)| (crate::infra::dexcheck::edit_distance(k, n), *n))
-                            .filter(|(d, _)| *d <= 3)
-                            .min()
-                            .map(|(_, n)| format!(" (did you mean `{n}`?)"))
+                        let names: Vec<&str> = fields.0.iter().map(|(n, _)| *n).collect();
+                        let near = crate::infra::dexcheck::closest(k, &names)
+                            .map(|n| format!(" (did you mean `{n}`?)"))
                             .unwrap_or_default();
                         out.push(format!(
                             "{line}:{column}: `{path}` is not a field of AuthenticationConfiguration{near}: kube-apiserver {} refuses the file at start (strict decoding error: unknown field \"{path}\")",

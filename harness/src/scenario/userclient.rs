@@ -129,12 +129,8 @@ impl KubeloginEntry {
             .filter_map(|f| {
                 let name = f.trim_start_matches('-').split('=').next()?;
                 (!KUBELOGIN_FLAGS.contains(&name)).then(|| {
-                    let near = KUBELOGIN_FLAGS
-                        .iter()
-                        .map(|k| (crate::infra::dexcheck::edit_distance(name, k), *k))
-                        .filter(|(d, _)| *d <= 3)
-                        .min()
-                        .map(|(_, k)| format!(" (did you mean `--{k}`?)"))
+                    let near = crate::infra::dexcheck::closest(name, KUBELOGIN_FLAGS)
+                        .map(|k| format!(" (did you mean `--{k}`?)"))
                         .unwrap_or_default();
                     format!(
                         "{}: kubelogin {} has no flag `--{name}`{near}: it stops with \"unknown flag: --{name}\"",

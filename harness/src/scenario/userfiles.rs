@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::usercert::{self, IssuerCert};
 use super::userclient;
 use super::userdir::{self, Kind};
-use super::userproxy::{GivenProxy, ProxyReplay, Secret};
+use super::userproxy::{GivenProxy, ProxyReplay, Secret, host, split_origin};
 use super::{Case, ScenarioFile, load_json};
 use crate::emulated::dex_auth_charm;
 use crate::error::{Error, IoContext, Result};
@@ -517,23 +517,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         }
     };
 
-    let logins: Vec<Login> = if logins.is_empty() {
-        plain_passwords(&realm)
-    } else {
-        logins.to_vec()
-    };
-    if logins.is_empty() {
-        return Err(Error::input(
-            first,
-            0,
-            0,
-            if !has_realm {
-                "no user to sign in as: Dex's staticPasswords hold only hashes; pass --user EMAIL:PASSWORD, or put `EMAIL:PASSWORD` lines in a file `sign-in-users` beside the others"
-            } else {
-                "no user to sign in as: the export has no plain-text passwords; pass --user NAME:PASSWORD (or a `sign-in-users` file of NAME:PASSWORD lines)"
-            },
-        ));
-    }
+    let logins = who_signs_in(logins, has_realm.then_some(&realm), first)?;
     // Dex's own form needs no connector choice when it is the only one.
     let connector_id = match connector["id"].as_str() {
         Some("local") if dex["connectors"].as_array().is_none_or(Vec::is_empty) => None,
@@ -848,19 +832,7 @@ fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         format!("oauth2-proxy (client `{client_id}`)"),
         "the same oauth2-proxy, the pinned version, with those settings",
     ));
-    let logins: Vec<Login> = if logins.is_empty() {
-        plain_passwords(&realm)
-    } else {
-        logins.to_vec()
-    };
-    if logins.is_empty() {
-        return Err(Error::input(
-            realm_path,
-            0,
-            0,
-            "no user to sign in as: the export has no plain-text passwords; pass --user NAME:PASSWORD",
-        ));
-    }
+    let logins = who_signs_in(logins, Some(&realm), realm_path)?;
     let mut steps = vec![json!({"oauth2_proxy_start": {"running": null}})];
     for l in &logins {
         steps.push(json!({"proxy_login": {
@@ -890,16 +862,7 @@ fn whose_certificates(
     let dex_host = match dex_config {
         Some(p) => load_dex_config(p)?["issuer"]
             .as_str()
-            .and_then(split_origin)
-            .map(|(o, _)| {
-                o.split("://")
-                    .nth(1)
-                    .unwrap_or_default()
-                    .split(':')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            }),
+            .map(|i| host(i).to_string()),
         None => None,
     };
     let (mut keycloak, mut dex) = (None, None);
@@ -997,19 +960,6 @@ fn app_origins(r: &ProxyReplay, dex: &Value, client_id: &str) -> Vec<String> {
     out
 }
 
-/// `scheme://host[:port]` and the rest of an absolute http(s) URL.
-fn split_origin(url: &str) -> Option<(String, String)> {
-    let (scheme, rest) = url.split_once("://")?;
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let at = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    Some((
-        format!("{scheme}://{}", &rest[..at]),
-        rest[at..].to_string(),
-    ))
-}
-
 fn url_path(url: &str) -> String {
     split_origin(url).map(|(_, p)| p).unwrap_or_default()
 }
@@ -1017,13 +967,7 @@ fn url_path(url: &str) -> String {
 /// A host only a program inside the cluster reaches (`dex.auth.svc…`, a
 /// bare service name).
 fn in_cluster(origin: &str) -> bool {
-    let host = origin
-        .split("://")
-        .nth(1)
-        .unwrap_or_default()
-        .split(':')
-        .next()
-        .unwrap_or_default();
+    let host = host(origin);
     host.ends_with(".svc") || host.contains(".svc.") || (host != "localhost" && !host.contains('.'))
 }
 
@@ -1269,12 +1213,8 @@ fn apiserver_spec(
     for f in all.iter().filter(|f| f.starts_with("oidc-")) {
         let name = f.split('=').next().unwrap_or_default();
         if !APISERVER_OIDC_FLAGS.contains(&name) {
-            let near = APISERVER_OIDC_FLAGS
-                .iter()
-                .map(|k| (crate::infra::dexcheck::edit_distance(name, k), *k))
-                .filter(|(d, _)| *d <= 3)
-                .min()
-                .map(|(_, k)| format!(" (did you mean `--{k}`?)"))
+            let near = crate::infra::dexcheck::closest(name, APISERVER_OIDC_FLAGS)
+                .map(|k| format!(" (did you mean `--{k}`?)"))
                 .unwrap_or_default();
             problems.push(format!(
                 "{}: kube-apiserver {} has no flag `--{name}`{near}: it refuses to start (\"unknown flag: --{name}\")",
@@ -1424,6 +1364,33 @@ fn rbac_manifests(
         }
     }
     Ok(out.join("---\n"))
+}
+
+/// The users to sign in as: those given, else the realm export's with a
+/// plain-text password; none is an error saying how to give them (`at`
+/// is the file it points to).
+fn who_signs_in(given: &[Login], realm: Option<&Value>, at: &Path) -> Result<Vec<Login>> {
+    let logins = if given.is_empty() {
+        realm.map(plain_passwords).unwrap_or_default()
+    } else {
+        given.to_vec()
+    };
+    if logins.is_empty() {
+        return Err(Error::input(
+            at,
+            0,
+            0,
+            match realm {
+                None => {
+                    "no user to sign in as: Dex's staticPasswords hold only hashes; pass --user EMAIL:PASSWORD, or put `EMAIL:PASSWORD` lines in a file `sign-in-users` beside the others"
+                }
+                Some(_) => {
+                    "no user to sign in as: the export has no plain-text passwords; pass --user NAME:PASSWORD (or a `sign-in-users` file of NAME:PASSWORD lines)"
+                }
+            },
+        ));
+    }
+    Ok(logins)
 }
 
 /// A `sign-in-users` file: `NAME:PASSWORD` per line (`#` comments), the

@@ -481,14 +481,7 @@ impl ProxyReplay {
     /// A cookie the browser will not keep or send: a cookie domain the
     /// app's host is not under, a Secure cookie on plain HTTP.
     pub fn cookie_problems(&self, origin: &str) -> Vec<String> {
-        let host = origin
-            .split("://")
-            .nth(1)
-            .unwrap_or_default()
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_string();
+        let host = host(origin).to_string();
         let mut out = Vec::new();
         if let Some(domains) = self.cookie_domains.clone() {
             let covers = |d: &str| {
@@ -628,14 +621,29 @@ impl GivenProxy {
     }
 }
 
-/// `scheme://host[:port]` of an absolute http(s) URL.
-fn origin(url: &str) -> Option<String> {
+/// `scheme://host[:port]` and the rest of an absolute http(s) URL.
+pub(super) fn split_origin(url: &str) -> Option<(String, String)> {
     let (scheme, rest) = url.split_once("://")?;
     if scheme != "http" && scheme != "https" {
         return None;
     }
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    Some(format!("{scheme}://{host}"))
+    let at = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some((
+        format!("{scheme}://{}", &rest[..at]),
+        rest[at..].to_string(),
+    ))
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL.
+fn origin(url: &str) -> Option<String> {
+    split_origin(url).map(|(o, _)| o)
+}
+
+/// The host of a URL or an origin (no scheme, no port).
+pub(super) fn host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.split(':').next().unwrap_or_default()
 }
 
 /// A container's environment: `env` values, `secretKeyRef`s and
@@ -674,17 +682,9 @@ pub(super) fn container_env(
 
 /// ` (did you mean `x`?)` for the closest option name, if one is close.
 fn suggest(name: &str, field: fn(&ProxyOption) -> &'static str, prefix: &str) -> String {
-    proxyopts::OPTIONS
-        .iter()
-        .map(|o| {
-            (
-                crate::infra::dexcheck::edit_distance(name, field(o)),
-                field(o),
-            )
-        })
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, n)| format!(" (did you mean `{prefix}{n}`?)"))
+    let names: Vec<&str> = proxyopts::OPTIONS.iter().map(field).collect();
+    crate::infra::dexcheck::closest(name, &names)
+        .map(|n| format!(" (did you mean `{prefix}{n}`?)"))
         .unwrap_or_default()
 }
 
