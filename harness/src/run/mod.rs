@@ -189,7 +189,21 @@ async fn keep(state: &Path, watch: i32) -> Result<()> {
         .map_err(|e| Error::toolchain("setup", e.to_string()))??;
     let ca = Ca::create(state)?;
     let started = std::time::Instant::now();
-    let keycloak = Keycloak::start(&programs.keycloak, &ca, fresh_endpoint()?, state).await?;
+    // The owner may die while Keycloak starts (a minute on a busy machine):
+    // dropping the start kills the half-started Keycloak with it.
+    let start = Keycloak::start(&programs.keycloak, &ca, fresh_endpoint()?, state);
+    let owner_gone = async {
+        while watch > 0 && alive(watch) {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    };
+    let keycloak = tokio::select! {
+        started = start => started?,
+        () = owner_gone => {
+            let _ = std::fs::remove_dir_all(state);
+            return Ok(());
+        }
+    };
     eprintln!(
         "keeper: keycloak ready at {} in {:.1}s",
         keycloak.url(),

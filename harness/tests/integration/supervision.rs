@@ -73,3 +73,51 @@ fn kill_9_of_a_running_harness_leaves_no_process() {
         processes_mentioning(&marker)
     );
 }
+
+/// The shared Keycloak's keeper outlives the harness by design; when the
+/// harness dies while Keycloak is still starting, the keeper stops the start
+/// at once instead of finishing it (a minute on a busy machine) first.
+#[test]
+fn kill_9_during_keycloak_start_leaves_no_process() {
+    let out = tempfile::tempdir().unwrap();
+    let marker = out.path().display().to_string();
+    let folder =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/user-configs/paletteai-healthy");
+    let mut harness = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
+        .arg("diagnose")
+        .arg(&folder)
+        .env("OIDC_HARNESS_OUT", out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let starting = wait_for(Duration::from_secs(300), || {
+        processes_mentioning(&marker)
+            .iter()
+            .any(|(_, c)| c.contains("kc.sh"))
+    });
+    assert!(starting, "Keycloak never started");
+    assert!(
+        !out.path()
+            .join(".runs")
+            .read_dir()
+            .unwrap()
+            .flatten()
+            .any(|run| run.path().join("keycloak.json").exists()),
+        "Keycloak was already up: the kill did not come during its start"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(harness.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    harness.wait().unwrap();
+    let clean = wait_for(Duration::from_secs(10), || {
+        processes_mentioning(&marker).is_empty()
+    });
+    assert!(
+        clean,
+        "left running after kill -9 during Keycloak's start: {:#?}",
+        processes_mentioning(&marker)
+    );
+}
