@@ -7,5 +7,6 @@ pub mod dexlog;
 pub mod oidc;
 pub mod process;
 pub mod proxyopts;
+pub mod realmrep;
 pub mod tls;
 pub mod yaml;

@@ -103,7 +103,9 @@ pub mod usercert;
 pub mod userclient;
 pub mod userdir;
 pub mod userfiles;
+pub mod userinput;
 pub mod userproxy;
+pub mod userrbac;
 mod validate;
 
 pub(crate) use validate::check_dex_keys;

@@ -15,7 +15,7 @@ use rustls_pki_types::pem::PemObject;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 
 /// Where the system's trusted CAs are (Debian's bundle), unless `SSL_CERT_FILE` says.
 const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -34,10 +34,22 @@ pub struct IssuerCert {
 
 impl IssuerCert {
     pub fn load(path: &Path) -> Result<IssuerCert> {
-        let text = std::fs::read(path).context(|| format!("reading {}", path.display()))?;
-        let ders: Vec<CertificateDer> = CertificateDer::pem_slice_iter(&text)
+        let text = super::userinput::read(path, super::userinput::CERTIFICATE)?;
+        let text = text.as_bytes();
+        let ders: Vec<CertificateDer> = CertificateDer::pem_slice_iter(text)
             .collect::<std::result::Result<_, _>>()
-            .map_err(|e| Error::input(path, 0, 0, format!("not a PEM certificate: {e}")))?;
+            .map_err(|e| {
+                let what = match e {
+                    rustls_pki_types::pem::Error::MissingSectionEnd { .. } => {
+                        "a `-----BEGIN CERTIFICATE-----` block without its `-----END CERTIFICATE-----`".to_string()
+                    }
+                    rustls_pki_types::pem::Error::Base64Decode(_) => {
+                        "a `-----BEGIN CERTIFICATE-----` block that is not base64 inside".to_string()
+                    }
+                    other => format!("not PEM ({other})"),
+                };
+                Error::input(path, 0, 0, format!("{what}: expected {}", super::userinput::CERTIFICATE))
+            })?;
         let certs: Vec<X509Certificate> = ders
             .iter()
             .map(|d| X509Certificate::from_der(d).map(|(_, c)| c))
@@ -50,9 +62,17 @@ impl IssuerCert {
                     format!("a PEM block that is not an X.509 certificate ({e}): expected the issuer's chain as `openssl s_client -showcerts` prints it"),
                 )
             })?;
-        let leaf = certs
-            .first()
-            .ok_or_else(|| Error::input(path, 0, 0, "no `-----BEGIN CERTIFICATE-----` block"))?;
+        let leaf = certs.first().ok_or_else(|| {
+            Error::input(
+                path,
+                0,
+                0,
+                format!(
+                    "no `-----BEGIN CERTIFICATE-----` block: expected {}",
+                    super::userinput::CERTIFICATE
+                ),
+            )
+        })?;
         let mut names: Vec<String> = leaf
             .subject_alternative_name()
             .ok()

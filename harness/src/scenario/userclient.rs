@@ -10,7 +10,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::error::{Error, IoContext, Result};
+use super::userinput;
+
+use crate::error::{Error, Result};
 use crate::infra::yaml;
 use crate::model::report::Substitution;
 
@@ -225,15 +227,25 @@ impl KubeloginEntry {
 /// The kubelogin exec entry of a kubeconfig: the current context's user,
 /// else the first user entry that runs `oidc-login get-token`.
 pub fn kubelogin(path: &Path) -> Result<Option<KubeloginEntry>> {
-    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let text = userinput::read(path, userinput::KUBECONFIG)?;
     let config: Value =
-        yaml::from_str(&text).map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+        yaml::from_str(&text).map_err(|e| userinput::not_yaml(path, e, userinput::KUBECONFIG))?;
     let current_user = config["contexts"]
         .as_array()
         .into_iter()
         .flatten()
         .find(|c| c["name"] == config["current-context"])
         .and_then(|c| c["context"]["user"].as_str());
+    if !config["users"].is_null() && !config["users"].is_array() {
+        let keys = yaml::key_locations(&text).unwrap_or_default();
+        let at = keys.iter().find(|k| k.path == "users");
+        return Err(Error::input(
+            path,
+            at.map_or(0, |k| k.line),
+            at.map_or(0, |k| k.column),
+            "`users` is not a list of user entries (name, user): kubectl cannot read this kubeconfig",
+        ));
+    }
     let users = config["users"].as_array().cloned().unwrap_or_default();
     let get_token = |u: &Value| -> Option<Vec<String>> {
         let args: Vec<String> = u["user"]["exec"]["args"]
@@ -275,9 +287,9 @@ fn first_of(doc: &Value, names: &[&str]) -> Option<String> {
 /// Reads an app's client settings; a missing client id or redirect URI is
 /// an error naming the keys looked for.
 pub fn app_client(path: &Path) -> Result<AppClient> {
-    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let text = userinput::read(path, userinput::CLIENT)?;
     let doc: Value =
-        yaml::from_str(&text).map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+        yaml::from_str(&text).map_err(|e| userinput::not_yaml(path, e, userinput::CLIENT))?;
     let need = |names: &[&str]| {
         first_of(&doc, names).ok_or_else(|| {
             Error::input(

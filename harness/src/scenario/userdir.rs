@@ -141,18 +141,7 @@ pub fn recognise(dir: &Path) -> Result<Vec<Taken>> {
     paths
         .into_iter()
         .map(|path| {
-            let bytes = std::fs::read(&path).context(|| format!("reading {}", path.display()))?;
-            let text = String::from_utf8(bytes).map_err(|e| {
-                Error::input(
-                    &path,
-                    0,
-                    0,
-                    format!(
-                        "not a text file (byte {} is not UTF-8): expected one of: {KNOWN}",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )
-            })?;
+            let text = super::userinput::read(&path, &format!("one of: {KNOWN}"))?;
             let kind = kind_of(&path, &text).ok_or_else(|| match yaml::from_str::<Value>(&text) {
                 // Not YAML (nor JSON) at all: where it stops being so.
                 Err(e) if !text.trim().is_empty() => Error::input(
@@ -188,7 +177,7 @@ pub fn recognise(dir: &Path) -> Result<Vec<Taken>> {
 
 /// A file given as oauth2-proxy's settings, and which of its forms it is.
 pub fn recognise_as_oauth2_proxy(path: &Path) -> Result<(Kind, PathBuf)> {
-    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let text = super::userinput::read(path, super::userinput::OAUTH2_PROXY)?;
     match kind_of(path, &text) {
         Some(kind) if kind.is_oauth2_proxy() => Ok((kind, path.to_path_buf())),
         other => Err(Error::input(
@@ -439,16 +428,40 @@ pub fn dex_config(kind: Kind, doc: Value, path: &Path) -> Result<Value> {
 pub fn apiserver_flags(kind: Kind, text: &str, path: &Path) -> Result<Option<Vec<String>>> {
     let located = |e: yaml::YamlError| Error::input(path, e.line, e.column, e.message);
     match kind {
-        Kind::ApiserverFlags => Ok(Some(
-            flag_words(text)
-                .into_iter()
-                .filter(|w| w.starts_with("--"))
-                .map(|w| w.trim_start_matches('-').to_string())
-                .collect(),
-        )),
+        Kind::ApiserverFlags => {
+            if let Some((line, column)) = unclosed_quote(text) {
+                return Err(Error::input(
+                    path,
+                    line,
+                    column,
+                    "a quote that does not close on its line: a shell would not run this command",
+                ));
+            }
+            Ok(Some(
+                flag_words(text)
+                    .into_iter()
+                    .filter(|w| w.starts_with("--"))
+                    .map(|w| w.trim_start_matches('-').to_string())
+                    .collect(),
+            ))
+        }
         Kind::StaticPodManifest => {
             let pod: Value = yaml::from_str(text).map_err(located)?;
             let container = apiserver_container(&pod).cloned().unwrap_or_default();
+            for list in ["command", "args"] {
+                if !container[list].is_null() && !container[list].is_array() {
+                    let keys = yaml::key_locations(text).unwrap_or_default();
+                    let at = keys.iter().find(|k| k.path.ends_with(&format!("].{list}")));
+                    return Err(Error::input(
+                        path,
+                        at.map_or(0, |k| k.line),
+                        at.map_or(0, |k| k.column),
+                        format!(
+                            "the container's `{list}` is not a list: the kubelet refuses the manifest (a Pod's `{list}` is a list of strings, one argument each)"
+                        ),
+                    ));
+                }
+            }
             // The kubelet passes each list item as one argument, quotes and all.
             Ok(Some(
                 [&container["command"], &container["args"]]
@@ -544,6 +557,31 @@ pub(super) fn flag_words(text: &str) -> Vec<String> {
     } else {
         shell_words(text)
     }
+}
+
+/// Where a quote opens that does not close on its line (1-based), if any:
+/// a flags file a shell would refuse.
+fn unclosed_quote(text: &str) -> Option<(usize, usize)> {
+    for (n, line) in text.lines().enumerate() {
+        let mut open: Option<(char, usize)> = None;
+        let mut prev = ' ';
+        for (i, c) in line.chars().enumerate() {
+            let word_start = prev.is_whitespace();
+            prev = c;
+            match (open, c) {
+                (None, '#') if word_start => break,
+                (None, '"' | '\'') => open = Some((c, i)),
+                (Some((q, _)), c) if c == q => open = None,
+                _ => {}
+            }
+        }
+        if let Some((_, i)) = open
+            && !line.ends_with('\\')
+        {
+            return Some((n + 1, i + 1));
+        }
+    }
+    None
 }
 
 /// A flags file split as a shell would: quotes group and are removed,

@@ -23,10 +23,11 @@ use serde_json::{Value, json};
 use super::usercert::{self, IssuerCert};
 use super::userclient;
 use super::userdir::{self, Kind};
+use super::userinput::{self, load_realm};
 use super::userproxy::{GivenProxy, ProxyReplay, Secret, host, split_origin};
-use super::{Case, ScenarioFile, load_json};
+use super::{Case, ScenarioFile};
 use crate::emulated::dex_auth_charm;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::model::report::Substitution;
 use crate::model::spec::Scenario;
 
@@ -211,7 +212,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             "give a Dex config, the connectors JSON, or oauth2-proxy's settings (for a chain without Dex)",
         )
     })?;
-    let realm = files.realm.map(load_json).transpose()?;
+    let realm = files.realm.map(load_realm).transpose()?;
     let secrets = load_secrets(files.secrets)?;
     let mut dex = match files.dex_config {
         Some(path) => load_dex_config(path)?,
@@ -221,9 +222,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
     let dex_cert = files.dex_cert.map(IssuerCert::load).transpose()?;
     // The charm's part: the option's value becomes `connectors`, as is.
     let connectors_text = match files.connectors_json {
-        Some(path) => {
-            Some(std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?)
-        }
+        Some(path) => Some(userinput::read(path, userinput::CONNECTORS)?),
         None => None,
     };
     if let Some(text) = &connectors_text {
@@ -610,8 +609,7 @@ pub fn case_from(files: &UserFiles, logins: &[Login]) -> Result<Case> {
         raw["oauth2_proxy"] = given.spec(*tls);
     }
     if let Some(path) = files.request_authentication {
-        let text =
-            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+        let text = userinput::read(path, userinput::REQUEST_AUTHENTICATION)?;
         let doc: Value = crate::infra::yaml::from_str(&text)
             .map_err(|e| Error::input(path, e.line, e.column, e.message))?;
         raw["istio"] = json!({
@@ -647,7 +645,7 @@ fn unreadable_connectors(
     mut dex: Value,
     logins: &[Login],
 ) -> Result<Case> {
-    let realm = files.realm.map(load_json).transpose()?;
+    let realm = files.realm.map(load_realm).transpose()?;
     if files.dex_config.is_none() {
         dex["issuer"] = json!("{{ dex.issuer }}");
     } else if let Some(issuer) = dex["issuer"].as_str().map(String::from) {
@@ -679,7 +677,7 @@ fn dex_as_given(files: &UserFiles, main_path: &Path, dex: Value) -> Result<Case>
         .trim_end_matches('/')
         .to_string();
     let dex = rewrite_prefix(&dex, &issuer, "{{ dex.issuer }}");
-    let realm = files.realm.map(load_json).transpose()?;
+    let realm = files.realm.map(load_realm).transpose()?;
     let raw = json!({
         "guide": "diagnose",
         "source": source(files),
@@ -758,7 +756,7 @@ fn keycloak_proxy_case(files: &UserFiles, logins: &[Login]) -> Result<Case> {
             "oauth2-proxy without Dex signs in at Keycloak: add the realm export (`kc.sh export`, or the admin console's Partial export)",
         )
     })?;
-    let mut realm = load_json(realm_path)?;
+    let mut realm = load_realm(realm_path)?;
     let secrets = load_secrets(files.secrets)?;
     let mut given = GivenProxy::load(files.oauth2_proxy, &secrets)?;
     let issuer = given.value("oidc_issuer_url").unwrap_or_default();
@@ -900,9 +898,9 @@ static KUBEFLOW_EXT_AUTHZ: std::sync::LazyLock<Value> = std::sync::LazyLock::new
 
 /// Dex's environment from its Deployment (values, Secrets it names).
 fn dex_env(path: &Path, secrets: &[Secret]) -> Result<std::collections::BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let text = userinput::read(path, userinput::DEX_DEPLOYMENT)?;
     let docs = crate::infra::yaml::documents(&text)
-        .map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+        .map_err(|e| userinput::not_yaml(path, e, userinput::DEX_DEPLOYMENT))?;
     let container = docs
         .iter()
         .find_map(userdir::dex_container)
@@ -981,7 +979,7 @@ fn load_secrets(paths: &[PathBuf]) -> Result<Vec<Secret>> {
 
 /// A Dex config as a file, as Helm values (`config:`) or as a ConfigMap.
 fn load_dex_config(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let text = userinput::read(path, userinput::DEX_CONFIG)?;
     let doc: Value = crate::infra::yaml::from_str(&text).map_err(|e| {
         Error::input(
             path,
@@ -994,7 +992,26 @@ fn load_dex_config(path: &Path) -> Result<Value> {
         Some(k @ (Kind::DexHelmValues | Kind::DexConfigMap)) => k,
         _ => Kind::DexConfig,
     };
-    userdir::dex_config(kind, doc, path)
+    let config = userdir::dex_config(kind, doc, path)?;
+    if !config.is_object() {
+        let what = match kind {
+            Kind::DexConfig => "the file is not a mapping".to_string(),
+            other => format!(
+                "the config inside these {} is not a mapping",
+                other.describe()
+            ),
+        };
+        return Err(Error::input(
+            path,
+            0,
+            0,
+            format!(
+                "{what}: Dex reads a mapping (issuer, storage, connectors, ...): expected {}",
+                userinput::DEX_CONFIG
+            ),
+        ));
+    }
+    Ok(config)
 }
 
 /// The Dex config the dex-auth charm renders around its `connectors`
@@ -1170,8 +1187,29 @@ fn apiserver_spec(
     replayed: &mut Vec<Substitution>,
     problems: &mut Vec<String>,
 ) -> Result<Option<Value>> {
-    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
-    let kind = userdir::kind_of(path, &text).unwrap_or(Kind::ApiserverFlags);
+    let text = userinput::read(path, userinput::APISERVER)?;
+    let kind = match userdir::kind_of(path, &text) {
+        Some(kind) if kind != Kind::ApiserverFlags => kind,
+        // A manifest that is none of the apiserver's is not a flags file either.
+        _ if text
+            .lines()
+            .any(|l| l.starts_with("apiVersion:") || l.starts_with("kind:")) =>
+        {
+            return Err(match crate::infra::yaml::from_str::<Value>(&text) {
+                Err(e) => userinput::not_yaml(path, e, userinput::APISERVER),
+                Ok(_) => Error::input(
+                    path,
+                    0,
+                    0,
+                    format!(
+                        "a manifest, but no static pod whose container runs kube-apiserver with a list of arguments (`command`/`args`), no kind config and no AuthenticationConfiguration: expected {}",
+                        userinput::APISERVER
+                    ),
+                ),
+            });
+        }
+        _ => Kind::ApiserverFlags,
+    };
     let issuer = |v: &str| {
         rewrite_prefix(&json!(v), dex_issuer, "{{ dex.issuer }}")
             .as_str()
@@ -1345,10 +1383,10 @@ fn rbac_manifests(
 ) -> Result<String> {
     let mut out = Vec::new();
     for path in paths {
-        let text =
-            std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+        let text = userinput::read(path, userinput::RBAC)?;
         let docs = crate::infra::yaml::documents(&text)
-            .map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+            .map_err(|e| userinput::not_yaml(path, e, userinput::RBAC))?;
+        super::userrbac::check(path, &text, &docs)?;
         for doc in docs {
             let moved = rewrite_prefix(&doc, dex_issuer, "{{ dex.issuer }}");
             if moved != doc {
@@ -1396,7 +1434,7 @@ fn who_signs_in(given: &[Login], realm: Option<&Value>, at: &Path) -> Result<Vec
 /// A `sign-in-users` file: `NAME:PASSWORD` per line (`#` comments), the
 /// users to sign in as when the files hold no plain-text password.
 fn sign_in_users(path: &Path) -> Result<Vec<Login>> {
-    let text = std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))?;
+    let text = userinput::read(path, userinput::SIGN_IN_USERS)?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))

@@ -18,7 +18,8 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::userdir::{self, Kind};
-use crate::error::{Error, IoContext, Result};
+use super::userinput;
+use crate::error::{Error, Result};
 use crate::infra::proxyopts::{self, ProxyOption};
 use crate::infra::yaml;
 use crate::model::report::Substitution;
@@ -33,9 +34,36 @@ pub struct Secret {
 impl Secret {
     /// Every Secret in a file (a stream of manifests is allowed).
     pub fn load(path: &Path) -> Result<Vec<Secret>> {
-        let text = read(path)?;
+        let text = userinput::read(path, userinput::SECRET)?;
         let docs =
-            yaml::documents(&text).map_err(|e| Error::input(path, e.line, e.column, e.message))?;
+            yaml::documents(&text).map_err(|e| userinput::not_yaml(path, e, userinput::SECRET))?;
+        if let Some(d) = docs.iter().find(|d| {
+            d["kind"] == "Secret"
+                && ["data", "stringData"]
+                    .iter()
+                    .any(|k| !d[k].is_null() && !d[k].is_object())
+        }) {
+            let name = d["metadata"]["name"].as_str().unwrap_or("?");
+            return Err(Error::input(
+                path,
+                0,
+                0,
+                format!(
+                    "Secret {name}: `data` and `stringData` are maps of key to value: the apiserver cannot decode it"
+                ),
+            ));
+        }
+        if !docs.iter().any(|d| d["kind"] == "Secret") {
+            return Err(Error::input(
+                path,
+                0,
+                0,
+                format!(
+                    "no `kind: Secret` in this file: expected {}",
+                    userinput::SECRET
+                ),
+            ));
+        }
         let mut out = Vec::new();
         for doc in docs.iter().filter(|d| d["kind"] == "Secret") {
             let mut values = BTreeMap::new();
@@ -85,7 +113,7 @@ impl GivenProxy {
         let mut given = GivenProxy::default();
         for (kind, path) in files {
             given.from.push(path.clone());
-            let text = read(path)?;
+            let text = userinput::read(path, userinput::OAUTH2_PROXY)?;
             match kind {
                 Kind::Oauth2ProxyConfig => given.add_cfg(path, &cfg_text(path, &text)?)?,
                 Kind::Oauth2ProxyEnv => {
@@ -771,10 +799,6 @@ fn scalar(v: &Value) -> String {
     v.as_str()
         .map(String::from)
         .unwrap_or_else(|| v.to_string())
-}
-
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).context(|| format!("reading {}", path.display()))
 }
 
 fn line_column(text: &str, offset: usize) -> (usize, usize) {

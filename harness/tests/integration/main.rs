@@ -5,6 +5,7 @@ mod bad_input;
 mod bad_user_files;
 mod catalogue;
 mod diagnose;
+mod keycloak_representations;
 mod kind;
 mod scenario_files;
 mod signature_sources;
