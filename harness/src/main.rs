@@ -374,19 +374,34 @@ async fn diagnose(
         print!("{}", report::console::taken_as(&taken));
     }
     eprintln!("starting Keycloak, Dex and Chromium with your configuration…");
+    // The user's secrets stay out of everything written or printed.
+    let masker = oidc_harness::infra::mask::Masker::of(&case.document()?);
     let run = Run::join(Owner::ThisProcess).await?;
-    let report = run_case(&run, &case).await?;
+    let outcome = run_case(&run, &case).await;
+    let dir = match &outcome {
+        Ok(report) => report.dir.clone(),
+        Err(_) => oidc_harness::run::out_dir().join(case.name.replace('/', "__")),
+    };
+    if dir.is_dir() {
+        masker.scrub_dir(&dir)?;
+    }
+    let report = match outcome {
+        Ok(report) => report,
+        Err(e) if masker.mask(&e.to_string()) == e.to_string() => return Err(e.into()),
+        Err(e) => anyhow::bail!(masker.mask(&e.to_string())),
+    };
     let hops = diagnose::hops::hops(&report);
     let verdict = diagnose::hops::verdict(&report);
-    match format {
-        Format::Text => print!("{}", report::console::diagnosed(&report, &hops, &verdict)),
-        Format::Json => println!(
-            "{}",
+    let printed = match format {
+        Format::Text => report::console::diagnosed(&report, &hops, &verdict),
+        Format::Json => format!(
+            "{}\n",
             serde_json::to_string_pretty(&report::console::diagnosed_json(
                 &report, &hops, &verdict, &taken
             ))?
         ),
-    }
+    };
+    print!("{}", masker.mask(&printed));
     Ok(ExitCode::from(verdict.exit_code()))
 }
 

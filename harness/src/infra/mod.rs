@@ -4,6 +4,7 @@
 
 pub mod dexcheck;
 pub mod dexlog;
+pub mod mask;
 pub mod oidc;
 pub mod process;
 pub mod proxyopts;

@@ -278,3 +278,60 @@ fn a_static_pod_manifest_with_a_quoted_empty_username_prefix() {
 fn rbac_bound_to_a_group_no_signed_in_user_is_in() {
     check("rbac-group-not-in-the-realm");
 }
+
+/// Every file `oidc-harness diagnose` writes (report, `evidence.json`, the
+/// rendered configs, the logs it keeps) and everything it prints hold none of
+/// the secrets of the user's files: client secrets, the cookie secret and the
+/// users' passwords; the run still signs in with them (it is healthy).
+#[test]
+fn a_diagnose_run_writes_and_prints_none_of_the_users_secrets() {
+    let folder = folders().join("dex-oauth2-proxy-healthy");
+    let out = tempfile::tempdir().unwrap();
+    for format in ["text", "json"] {
+        let run = std::process::Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
+            .arg("diagnose")
+            .arg(&folder)
+            .args(["--format", format])
+            .env("OIDC_HARNESS_OUT", out.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+        assert_eq!(run.status.code(), Some(0), "{stdout}\n{stderr}");
+        let secrets = [
+            "canvas-secret",
+            "grafana-proxy-secret",
+            "kc-dex-client-secret",
+            "q3Jd9v-Xk2mN_T7pLw0ZcRb4sYhE1uGfA8oViKxQn5M=",
+            "Admin-pass-1!",
+            "Editor-pass-1!",
+            "Viewer-pass-1!",
+        ];
+        let mut files = vec![
+            (PathBuf::from("stdout"), stdout.into_bytes()),
+            (PathBuf::from("stderr"), stderr.into_bytes()),
+        ];
+        let mut dirs = vec![out.path().to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(bytes) = std::fs::read(&path) {
+                    files.push((path, bytes));
+                }
+            }
+        }
+        assert!(
+            files.iter().any(|(p, _)| p.ends_with("evidence.json")),
+            "the run wrote no evidence: {:?}",
+            files.iter().map(|(p, _)| p).collect::<Vec<_>>()
+        );
+        for (path, bytes) in &files {
+            for secret in secrets {
+                let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+                assert!(!found, "{format}: `{secret}` is in {}", path.display());
+            }
+        }
+    }
+}
