@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{Case, ScenarioFile};
 use crate::error::{Error, Result};
-use crate::infra::dexcheck;
+use crate::infra::{dexcheck, realmrep};
 use crate::model::spec::{DexSpec, Scenario};
 use crate::model::steps::Need;
 
@@ -41,6 +41,18 @@ pub(super) fn file(f: &ScenarioFile) -> Result<()> {
 
 fn check_case(f: &ScenarioFile, case: &Case) -> Result<()> {
     let doc = case.document()?;
+    // Keycloak refuses the whole realm, without saying where, for a key or
+    // value its classes do not take (see `infra::realmrep`).
+    if doc["keycloak"]["realm"].is_object()
+        && let Some(p) = realmrep::problems(&doc["keycloak"]["realm"])
+            .into_iter()
+            .next()
+    {
+        return Err(f.error_at(
+            &format!("keycloak.realm.{}", p.path),
+            format!("case `{}`: {}", case.name, p.message),
+        ));
+    }
     let scenario: Scenario = serde_json::from_value(doc).map_err(|e| {
         f.error_at(
             &case.steps_path(),

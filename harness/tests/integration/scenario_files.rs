@@ -130,6 +130,14 @@ fn a_repeated_key_is_located_at_the_repeat() {
 }
 
 #[test]
+fn a_realm_key_keycloak_does_not_have_is_named_at_its_place() {
+    check(
+        "realm-unknown-key.yaml",
+        ":9:9: case `bad/realm-unknown-key/base`: unknown key `clients[0].redirectUri` (did you mean `redirectUris`?): not a property of Keycloak 26.7.3's ClientRepresentation; Keycloak refuses the whole realm for it (400 \"unable to read contents from stream\")",
+    );
+}
+
+#[test]
 fn every_bad_scenario_file_has_a_test() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/bad/scenario");
     let this = include_str!("scenario_files.rs");
