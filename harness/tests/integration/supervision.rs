@@ -121,3 +121,45 @@ fn kill_9_during_keycloak_start_leaves_no_process() {
         processes_mentioning(&marker)
     );
 }
+
+/// kubelogin and the browser it opens run in groups the watchdog knows: a
+/// `kill -9` of the harness while kubelogin waits for the sign-in leaves
+/// neither, nor the apiserver and etcd of the case.
+#[test]
+fn kill_9_during_a_kubelogin_step_leaves_no_process() {
+    let out = tempfile::tempdir().unwrap();
+    let marker = out.path().display().to_string();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut harness = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
+        .args(["run", "paletteai-apiserver/kubelogin/base", "--scenarios"])
+        .arg(&scenarios)
+        .env("OIDC_HARNESS_OUT", out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let in_kubelogin = wait_for(Duration::from_secs(600), || {
+        let procs = processes_mentioning(&marker);
+        let has = |what: &str| procs.iter().any(|(_, c)| c.contains(what));
+        has("oidc-login") && has("kube-apiserver")
+    });
+    assert!(
+        in_kubelogin,
+        "the run never reached a kubelogin step: {:?}",
+        processes_mentioning(&marker)
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(harness.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    harness.wait().unwrap();
+    let clean = wait_for(Duration::from_secs(15), || {
+        processes_mentioning(&marker).is_empty()
+    });
+    assert!(
+        clean,
+        "left running after kill -9 during kubelogin: {:#?}",
+        processes_mentioning(&marker)
+    );
+}
