@@ -34,6 +34,24 @@ fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+/// `kill -9` of the harness; within `bound`, no process mentioning `marker`
+/// (the run's output folder) is left.
+fn kill_9_and_expect_nothing_left(
+    harness: &mut std::process::Child,
+    marker: &str,
+    bound: Duration,
+    when: &str,
+) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(harness.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    harness.wait().unwrap();
+    let clean = wait_for(bound, || processes_mentioning(marker).is_empty());
+    assert!(clean, "{when}: {:#?}", processes_mentioning(marker));
+}
+
 #[test]
 fn kill_9_of_a_running_harness_leaves_no_process() {
     let out = tempfile::tempdir().unwrap();
@@ -58,19 +76,11 @@ fn kill_9_of_a_running_harness_leaves_no_process() {
         "the run never had keycloak, dex and chromium up at once: {:?}",
         processes_mentioning(&marker)
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(harness.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    harness.wait().unwrap();
-    let clean = wait_for(Duration::from_secs(15), || {
-        processes_mentioning(&marker).is_empty()
-    });
-    assert!(
-        clean,
+    kill_9_and_expect_nothing_left(
+        &mut harness,
+        &marker,
+        Duration::from_secs(15),
         "left running after kill -9: {:#?}",
-        processes_mentioning(&marker)
     );
 }
 
@@ -106,19 +116,11 @@ fn kill_9_during_keycloak_start_leaves_no_process() {
             .any(|run| run.path().join("keycloak.json").exists()),
         "Keycloak was already up: the kill did not come during its start"
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(harness.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    harness.wait().unwrap();
-    let clean = wait_for(Duration::from_secs(10), || {
-        processes_mentioning(&marker).is_empty()
-    });
-    assert!(
-        clean,
+    kill_9_and_expect_nothing_left(
+        &mut harness,
+        &marker,
+        Duration::from_secs(10),
         "left running after kill -9 during Keycloak's start: {:#?}",
-        processes_mentioning(&marker)
     );
 }
 
@@ -148,18 +150,10 @@ fn kill_9_during_a_kubelogin_step_leaves_no_process() {
         "the run never reached a kubelogin step: {:?}",
         processes_mentioning(&marker)
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(harness.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    harness.wait().unwrap();
-    let clean = wait_for(Duration::from_secs(15), || {
-        processes_mentioning(&marker).is_empty()
-    });
-    assert!(
-        clean,
+    kill_9_and_expect_nothing_left(
+        &mut harness,
+        &marker,
+        Duration::from_secs(15),
         "left running after kill -9 during kubelogin: {:#?}",
-        processes_mentioning(&marker)
     );
 }
