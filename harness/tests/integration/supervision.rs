@@ -34,6 +34,18 @@ fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
+/// `oidc-harness` with its output (and so every program's files) under
+/// `out`, its own output discarded.
+fn harness_in(out: &tempfile::TempDir, args: impl FnOnce(&mut Command)) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_oidc-harness"));
+    args(&mut cmd);
+    cmd.env("OIDC_HARNESS_OUT", out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// `kill -9` of the harness; within `bound`, no process mentioning `marker`
 /// (the run's output folder) is left.
 fn kill_9_and_expect_nothing_left(
@@ -57,14 +69,10 @@ fn kill_9_of_a_running_harness_leaves_no_process() {
     let out = tempfile::tempdir().unwrap();
     let marker = out.path().display().to_string();
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let mut harness = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
-        .args(["run", "--scenarios"])
-        .arg(&scenarios)
-        .env("OIDC_HARNESS_OUT", out.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut harness = harness_in(&out, |cmd| {
+        cmd.args(["run", "--scenarios"]);
+        cmd.arg(&scenarios);
+    });
     // Wait until the run has Keycloak, Dex and a Chromium up: the busiest moment.
     let busy = wait_for(Duration::from_secs(600), || {
         let procs = processes_mentioning(&marker);
@@ -80,7 +88,7 @@ fn kill_9_of_a_running_harness_leaves_no_process() {
         &mut harness,
         &marker,
         Duration::from_secs(15),
-        "left running after kill -9: {:#?}",
+        "left running after kill -9",
     );
 }
 
@@ -93,14 +101,10 @@ fn kill_9_during_keycloak_start_leaves_no_process() {
     let marker = out.path().display().to_string();
     let folder =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/user-configs/paletteai-healthy");
-    let mut harness = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
-        .arg("diagnose")
-        .arg(&folder)
-        .env("OIDC_HARNESS_OUT", out.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut harness = harness_in(&out, |cmd| {
+        cmd.arg("diagnose");
+        cmd.arg(&folder);
+    });
     let starting = wait_for(Duration::from_secs(300), || {
         processes_mentioning(&marker)
             .iter()
@@ -120,26 +124,21 @@ fn kill_9_during_keycloak_start_leaves_no_process() {
         &mut harness,
         &marker,
         Duration::from_secs(10),
-        "left running after kill -9 during Keycloak's start: {:#?}",
+        "left running after kill -9 during Keycloak's start",
     );
 }
 
-/// kubelogin and the browser it opens run in groups the watchdog knows: a
-/// `kill -9` of the harness while kubelogin waits for the sign-in leaves
-/// neither, nor the apiserver and etcd of the case.
+/// A `kill -9` of the harness while kubelogin waits for the sign-in leaves
+/// neither kubelogin nor kubectl, nor the apiserver and etcd of the case.
 #[test]
 fn kill_9_during_a_kubelogin_step_leaves_no_process() {
     let out = tempfile::tempdir().unwrap();
     let marker = out.path().display().to_string();
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let mut harness = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
-        .args(["run", "paletteai-apiserver/kubelogin/base", "--scenarios"])
-        .arg(&scenarios)
-        .env("OIDC_HARNESS_OUT", out.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut harness = harness_in(&out, |cmd| {
+        cmd.args(["run", "paletteai-apiserver/kubelogin/base", "--scenarios"]);
+        cmd.arg(&scenarios);
+    });
     let in_kubelogin = wait_for(Duration::from_secs(600), || {
         let procs = processes_mentioning(&marker);
         let has = |what: &str| procs.iter().any(|(_, c)| c.contains(what));
@@ -154,6 +153,6 @@ fn kill_9_during_a_kubelogin_step_leaves_no_process() {
         &mut harness,
         &marker,
         Duration::from_secs(15),
-        "left running after kill -9 during kubelogin: {:#?}",
+        "left running after kill -9 during kubelogin",
     );
 }
