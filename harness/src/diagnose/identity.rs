@@ -289,6 +289,153 @@ pub(super) fn groups_scope_not_requested(c: &ConfigView, seen: &Evidence) -> Opt
     })
 }
 
+/// The groups a token's claim carries (a list, or one string).
+fn claim_groups(claims: &Value, claim: &str) -> Vec<String> {
+    match &claims[claim] {
+        Value::String(g) => vec![g.clone()],
+        Value::Array(gs) => gs
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The groups the apiserver gave a user beyond those it gives everyone.
+fn own_groups(id: &SeenIdentity) -> Vec<&str> {
+    id.groups
+        .iter()
+        .map(String::as_str)
+        .filter(|g| !g.starts_with("system:"))
+        .collect()
+}
+
+/// The bindings' group subjects, as `Group \`x\`` words, when there are any.
+fn group_subjects(c: &ConfigView) -> Option<Vec<String>> {
+    let manifests = c.apiserver.as_ref()?.rbac.as_deref()?;
+    let bindings = rbac::bindings(manifests).ok()?;
+    let groups: Vec<String> = bindings
+        .iter()
+        .flat_map(|b| b.subjects.iter())
+        .filter(|s| s.kind == "Group")
+        .map(ToString::to_string)
+        .collect();
+    (!groups.is_empty()).then_some(groups)
+}
+
+/// The token carries groups, the apiserver takes none from it: no
+/// `--oidc-groups-claim` (or no `claimMappings.groups`), and the bindings
+/// name groups.
+pub(super) fn groups_claim_not_set(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let (_, groups) = mappings(c.apiserver.as_ref()?)?;
+    if groups.is_some() {
+        return None;
+    }
+    let subjects = group_subjects(c)?;
+    seen.identities.iter().find_map(|id| {
+        let carried = claim_groups(id.claims.as_ref()?, "groups");
+        (!carried.is_empty() && own_groups(id).is_empty()).then(|| {
+            format!(
+                "{}'s token carries `groups: {carried:?}`, but the apiserver takes no groups from tokens (no --oidc-groups-claim): kubectl auth whoami shows {}; the bindings name {}",
+                id.user,
+                shown(id),
+                subjects.join(", ")
+            )
+        })
+    })
+}
+
+/// The apiserver reads groups from a claim the token does not have, while
+/// another claim of the token holds the groups.
+pub(super) fn groups_claim_not_in_token(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let (_, Some(Mapping::Claim { claim, .. })) = mappings(c.apiserver.as_ref()?)? else {
+        return None;
+    };
+    let subjects = group_subjects(c)?;
+    seen.identities.iter().find_map(|id| {
+        let claims = id.claims.as_ref()?;
+        if !claims[claim.as_str()].is_null() || !own_groups(id).is_empty() {
+            return None;
+        }
+        let holder = ["groups", "member_groups", "roles"]
+            .into_iter()
+            .find(|k| *k != claim && !claim_groups(claims, k).is_empty())?;
+        Some(format!(
+            "the apiserver reads groups from the claim `{claim}`, which {}'s token does not have; its groups are in `{holder}`: {:?}; kubectl auth whoami shows {}; the bindings name {}",
+            id.user,
+            claim_groups(claims, holder),
+            shown(id),
+            subjects.join(", ")
+        ))
+    })
+}
+
+/// A binding names a group no Keycloak group is called, and a signed-in
+/// user carries a group no binding names (a group renamed in Keycloak).
+pub(super) fn rbac_group_not_in_keycloak(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let realm = super::realm(c)?;
+    let names: Vec<&str> = realm.0["groups"]
+        .as_array()?
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    let manifests = c.apiserver.as_ref()?.rbac.as_deref()?;
+    let bindings = rbac::bindings(manifests).ok()?;
+    let named = |g: &str| {
+        bindings
+            .iter()
+            .any(|b| b.subjects.iter().any(|s| s.kind == "Group" && s.name == g))
+    };
+    let (binding, missing) = bindings.iter().find_map(|b| {
+        b.subjects
+            .iter()
+            .find(|s| {
+                s.kind == "Group"
+                    && !s.name.starts_with("system:")
+                    && !names.contains(&s.name.trim_start_matches('/'))
+            })
+            .map(|s| (b, s))
+    })?;
+    seen.identities.iter().find_map(|id| {
+        let unnamed: Vec<&str> = own_groups(id).into_iter().filter(|g| !named(g)).collect();
+        (!unnamed.is_empty()).then(|| {
+            format!(
+                "{} names {missing}, which is no group of realm {} (its groups: {}); {} carries {unnamed:?}, which no binding names",
+                binding.name,
+                realm.name(),
+                names.join(", "),
+                id.user
+            )
+        })
+    })
+}
+
+/// A user's Keycloak groups were changed after their token was issued, and
+/// the apiserver still sees the groups the token carries.
+pub(super) fn token_groups_outdated(_: &ConfigView, seen: &Evidence) -> Option<String> {
+    seen.group_changes.iter().find_map(|change| {
+        let after = seen.identities.get(change.identities_before..)?;
+        after.iter().find_map(|id| {
+            let claims = id.claims.as_ref()?;
+            let whose = claims["email"] == change.user.as_str()
+                || claims["preferred_username"] == change.user.as_str()
+                || id.user == change.user;
+            let iat = claims["iat"].as_i64()?;
+            let own = own_groups(id);
+            (whose && iat < change.at && own != change.groups).then(|| {
+                format!(
+                    "{}'s groups in Keycloak became {:?} {}s after the token kubectl sent was issued (iat {iat}); the apiserver takes groups from the token, so it still sees {}",
+                    change.user,
+                    change.groups,
+                    change.at - iat,
+                    shown(id)
+                )
+            })
+        })
+    })
+}
+
 /// A signed-in user whom no binding names as the apiserver sees them.
 pub(super) fn bound_by_nothing(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let manifests = c.apiserver.as_ref()?.rbac.as_deref()?;

@@ -355,6 +355,36 @@ pub struct Evidence {
     /// A guide's endpoint that is not the discovery document's, with what it answered.
     #[serde(default)]
     pub discovery_mismatches: Vec<String>,
+    /// Group memberships an administrator changed in Keycloak during the steps.
+    #[serde(default)]
+    pub group_changes: Vec<GroupChange>,
+    /// Sign-outs through oauth2-proxy, and what followed them.
+    #[serde(default)]
+    pub sign_outs: Vec<SignOut>,
+}
+
+/// `/oauth2/sign_out`, and whether the user was then back in the
+/// application without typing a password.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SignOut {
+    /// The cookies the sign-out removed.
+    pub removed: Vec<String>,
+    /// Where opening the application again led.
+    pub then: String,
+    /// Back in without a password form: at once (the application opened
+    /// again), or by the next sign-in.
+    pub back_in_without_password: bool,
+}
+
+/// A user's Keycloak groups as an administrator set them, and when.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupChange {
+    pub user: String,
+    pub groups: Vec<String>,
+    /// Seconds since the epoch, to compare with a token's `iat`.
+    pub at: i64,
+    /// How many `identities` were seen before the change.
+    pub identities_before: usize,
 }
 
 impl Evidence {

@@ -38,6 +38,8 @@ macro_rules! step_kinds {
             DeviceLogin(DeviceLogin),
             EnvoyJwt(EnvoyJwt),
             SetPassword(SetPassword),
+            SetGroups(SetGroups),
+            ProxySignOut(ProxySignOut),
         }
     };
 }
@@ -359,8 +361,16 @@ pub struct Kubelogin {
     /// of the run's), as a user's kubelogin that names no CA does.
     #[serde(default)]
     pub system_trust: bool,
+    /// Run `kubectl oidc-login setup` as a guide does: kubelogin prints the
+    /// token's claims (checked by `expect.claims`) and keeps the token in its
+    /// default cache under the case's HOME; no token is handed to later steps.
+    #[serde(default)]
+    pub setup: bool,
     #[serde(default)]
     pub expect: KubeloginExpect,
+    /// Name of an insta snapshot of the ID token claims (volatile fields redacted).
+    #[serde(default)]
+    pub snapshot: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -379,7 +389,8 @@ impl StepData for Kubelogin {
         Some(&self.user)
     }
     fn label(&self) -> String {
-        format!("kubelogin get-token as {}", self.user)
+        let command = if self.setup { "setup" } else { "get-token" };
+        format!("kubelogin {command} as {}", self.user)
     }
     fn needs(&self) -> Vec<Need> {
         vec![Need::Dex]
@@ -406,6 +417,21 @@ pub struct Kubectl {
     /// answers from its token cache).
     #[serde(default)]
     pub sign_in: Option<SignInAs>,
+    /// For a `set_credentials` entry: kubectl's standard input is not a
+    /// terminal (a script, a CI job); by default it is one, as in a shell.
+    #[serde(default)]
+    pub no_terminal: bool,
+    /// For `auth whoami`: who the apiserver took the user for, exactly (the
+    /// username, and every group in the apiserver's order).
+    #[serde(default)]
+    pub whoami: Option<Whoami>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Whoami {
+    pub username: String,
+    pub groups: Vec<String>,
 }
 
 impl StepData for Kubectl {
@@ -417,6 +443,14 @@ impl StepData for Kubectl {
     }
     fn needs(&self) -> Vec<Need> {
         vec![Need::Apiserver]
+    }
+    fn misfits(&self) -> Vec<String> {
+        let whoami = self.args.first().is_some_and(|a| a == "auth")
+            && self.args.get(1).is_some_and(|a| a == "whoami");
+        if self.whoami.is_some() && !whoami {
+            return vec!["`whoami` is for `args: [auth, whoami]`".into()];
+        }
+        Vec::new()
     }
 }
 
@@ -514,8 +548,15 @@ pub struct ProxyLogin {
     /// The path opened first (default `/`).
     #[serde(default)]
     pub path: Option<String>,
+    /// In the browser of the previous browser step, with its cookies (a
+    /// user coming back), instead of a fresh one.
+    #[serde(default)]
+    pub again: bool,
     #[serde(default)]
     pub expect: ProxyLoginExpect,
+    /// Name of an insta snapshot of the ID token claims (volatile fields redacted).
+    #[serde(default)]
+    pub snapshot: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -550,6 +591,56 @@ pub struct ProxyLoginExpect {
     /// Text in oauth2-proxy's log during the step.
     #[serde(default)]
     pub proxy_log: Option<Text>,
+    /// How many password forms the user filled on the way (0: an existing
+    /// session at Keycloak or Dex signed them in).
+    #[serde(default)]
+    pub password_forms: Option<u32>,
+    /// The session cookie oauth2-proxy set, as the browser keeps it.
+    #[serde(default)]
+    pub cookie: Option<CookieExpect>,
+}
+
+/// A cookie's name and the attributes its `Set-Cookie` gave it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CookieExpect {
+    pub name: String,
+    /// `expires - now` in seconds, give or take a minute (`cookie_expire`).
+    #[serde(default)]
+    pub lifetime_seconds: Option<i64>,
+    #[serde(default)]
+    pub http_only: Option<bool>,
+    #[serde(default)]
+    pub secure: Option<bool>,
+}
+
+/// oauth2-proxy's sign-out (`/oauth2/sign_out`) in the browser of the last
+/// browser step, then the application opened again: what the user sees.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySignOut {
+    #[serde(default)]
+    pub expect: ProxySignOutExpect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySignOutExpect {
+    /// Cookies the browser must no longer hold after the sign-out.
+    #[serde(default)]
+    pub cookies_absent: Vec<String>,
+    /// Text of the page the application, opened again, shows.
+    #[serde(default)]
+    pub page_text: Option<Text>,
+}
+
+impl StepData for ProxySignOut {
+    fn label(&self) -> String {
+        "proxy_sign_out (/oauth2/sign_out, then the application again)".to_string()
+    }
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Oauth2Proxy]
+    }
 }
 
 impl StepData for ProxyLogin {
@@ -791,6 +882,9 @@ pub struct DeviceLogin {
     pub type_user_code: bool,
     #[serde(default)]
     pub expect: DeviceLoginExpect,
+    /// Name of an insta snapshot of the ID token claims (volatile fields redacted).
+    #[serde(default)]
+    pub snapshot: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -921,6 +1015,29 @@ impl StepData for SetPassword {
             self.user,
             if self.temporary { " (temporary)" } else { "" }
         )
+    }
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Realm]
+    }
+}
+
+/// What an administrator does on a user's Groups tab: leave every group and
+/// join these (through the admin REST calls the console makes).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetGroups {
+    /// The user's username.
+    pub user: String,
+    /// Top-level group names.
+    pub groups: Vec<String>,
+}
+
+impl StepData for SetGroups {
+    fn user(&self) -> Option<&str> {
+        Some(&self.user)
+    }
+    fn label(&self) -> String {
+        format!("set_groups for {}: {:?}", self.user, self.groups)
     }
     fn needs(&self) -> Vec<Need> {
         vec![Need::Realm]

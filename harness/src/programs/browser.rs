@@ -176,9 +176,41 @@ impl Browser {
         ev
     }
 
+    /// The cookies the browser holds for the current page's host.
+    pub async fn cookies(&self) -> Vec<SeenCookie> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default();
+        self.client
+            .get_all_cookies()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| SeenCookie {
+                name: c.name().to_string(),
+                value: c.value().to_string(),
+                lifetime_seconds: c.expires_datetime().map(|at| at.unix_timestamp() - now),
+                http_only: c.http_only().unwrap_or(false),
+                secure: c.secure().unwrap_or(false),
+            })
+            .collect()
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
+}
+
+/// A cookie as the browser keeps it (after the `Set-Cookie` that made it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SeenCookie {
+    pub name: String,
+    pub value: String,
+    /// `expires - now`: `None` for a session cookie.
+    pub lifetime_seconds: Option<i64>,
+    pub http_only: bool,
+    pub secure: bool,
 }
 
 fn wd_err(what: &str, e: impl std::fmt::Display) -> Error {

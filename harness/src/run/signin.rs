@@ -11,8 +11,9 @@ use crate::programs::browser::Browser;
 /// Where a browser sign-in ended.
 #[derive(Debug, Clone)]
 pub enum SignInEnd {
-    /// The expected redirect target (the app's callback), at this URL.
-    Reached(String),
+    /// The expected redirect target (the app's callback), at this URL,
+    /// after filling this many password forms (0: an existing session).
+    Reached { url: String, passwords: u32 },
     /// A page it could not go past (an error page, or a form shown again).
     Stopped { url: String, reason: String },
 }
@@ -108,6 +109,7 @@ pub async fn sign_in_prompted(
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut actions = 0;
     let mut password_updates = 0;
+    let mut passwords = 0;
     loop {
         let url = browser.url().await;
         let reached = match goal {
@@ -116,7 +118,7 @@ pub async fn sign_in_prompted(
             Goal::Text(text) => browser.text().await.contains(text),
         };
         if reached {
-            return Ok(SignInEnd::Reached(url));
+            return Ok(SignInEnd::Reached { url, passwords });
         }
         let stopped = |reason: &str| {
             Ok(SignInEnd::Stopped {
@@ -134,6 +136,7 @@ pub async fn sign_in_prompted(
             browser.fill("#username", user).await?;
             browser.fill("#password", password).await?;
             browser.click("#kc-login").await?;
+            passwords += 1;
             true
         } else if let Some(link) = match connector {
             Some(c) => {
@@ -156,6 +159,7 @@ pub async fn sign_in_prompted(
             browser.fill("input#login", user).await?;
             browser.fill("input#password", password).await?;
             browser.click("#submit-login").await?;
+            passwords += 1;
             true
         } else if browser.find(APPROVE).await.is_some() {
             browser.click(APPROVE).await?;

@@ -139,7 +139,7 @@ impl Perform for DeviceLogin {
                 prompts,
             )
             .await;
-            if !matches!(end, Ok(SignInEnd::Reached(_))) {
+            if !matches!(end, Ok(SignInEnd::Reached { .. })) {
                 gave_up.store(true, Ordering::SeqCst);
             }
             end
@@ -213,6 +213,7 @@ impl Perform for DeviceLogin {
             &report.access_claims,
         )?;
         report.claims = report.claims.map(redact);
+        report.snapshot = self.snapshot.clone();
         report.access_claims = report.access_claims.map(redact);
         Ok(report)
     }

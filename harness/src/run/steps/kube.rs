@@ -8,7 +8,7 @@ use crate::emulated::ImpersonationProxy;
 use crate::error::{Error, Result};
 use crate::model::evidence::{BindingAnswer, CommandRun, Impersonated, SeenIdentity};
 use crate::model::report::StepReport;
-use crate::model::steps::{BindingsCanI, CanI, Kubectl, ProxyCanI};
+use crate::model::steps::{BindingsCanI, CanI, Kubectl, ProxyCanI, Whoami};
 use crate::programs::kube::rbac;
 use crate::run::cx::StepCx;
 use crate::run::verify::{verify_error, verify_no_error, verify_text};
@@ -28,16 +28,17 @@ impl Perform for Kubectl {
             }
             None => kubectl_with_kubeconfig(cx, self).await?,
         };
-        if success
+        let seen = (success
             && self
                 .args
-                .starts_with(&["auth".to_string(), "whoami".to_string()])
-            && let Some(seen) = SeenIdentity::from_whoami(&text)
-        {
+                .starts_with(&["auth".to_string(), "whoami".to_string()]))
+        .then(|| SeenIdentity::from_whoami(&text))
+        .flatten();
+        if let Some(seen) = &seen {
             cx.evidence.identities.push(SeenIdentity {
                 user: self.identity.clone(),
                 claims: cx.claims.get(&self.identity).cloned(),
-                ..seen
+                ..seen.clone()
             });
         }
         cx.evidence.commands.push(CommandRun {
@@ -59,12 +60,39 @@ impl Perform for Kubectl {
             ));
         }
         verify_text("kubectl's output", &self.output, &text)?;
+        if let Some(wanted) = &self.whoami {
+            verify_whoami(wanted, seen.as_ref(), &text)?;
+        }
         Ok(StepReport {
             error: (!success).then(|| text.lines().next().unwrap_or_default().to_string()),
             output: Some(text),
             ..Default::default()
         })
     }
+}
+
+/// The username and the whole group list, exactly: a prefix, a group too
+/// many or one missing fails.
+fn verify_whoami(wanted: &Whoami, seen: Option<&SeenIdentity>, text: &str) -> Result<()> {
+    let Some(seen) = seen else {
+        return Err(Error::expectation(
+            "kubectl auth whoami",
+            format!(
+                "expected username `{}`, groups {:?}; kubectl said:\n{text}",
+                wanted.username, wanted.groups
+            ),
+        ));
+    };
+    if seen.username != wanted.username || seen.groups != wanted.groups {
+        return Err(Error::expectation(
+            "kubectl auth whoami",
+            format!(
+                "expected username `{}`, groups {:?}; the apiserver says username `{}`, groups {:?}",
+                wanted.username, wanted.groups, seen.username, seen.groups
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// kubectl as `admin` (client certificate) or with a user's token as a

@@ -19,7 +19,7 @@ use super::kube::{flag, safe_name};
 use super::tokens::{UNAUTHENTICATED, cached_id_token, note_refused};
 use crate::error::{Error, IoContext, Result};
 use crate::infra::dexlog;
-use crate::infra::oidc::Provider;
+use crate::infra::oidc::{Provider, peek_claims};
 use crate::infra::process::{guard, watch};
 use crate::model::evidence::CommandRun;
 use crate::model::report::StepReport;
@@ -116,22 +116,26 @@ impl Driven {
 impl Perform for Kubelogin {
     async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
         let hook = BrowserHook::create(&cx.dir, "kubelogin")?;
-        let mut args = vec!["get-token".to_string()];
+        let mut args = vec![if self.setup { "setup" } else { "get-token" }.to_string()];
         args.extend(self.args.iter().cloned());
         // One cache per user, as each person has their own: kubelogin's
-        // cache key (issuer, client, scopes) does not name the user.
-        args.push(format!(
-            "--token-cache-dir={}",
-            cx.dir
-                .join(format!("kube-cache-{}", safe_name(&self.user)))
-                .display()
-        ));
+        // cache key (issuer, client, scopes) does not name the user. `setup`
+        // keeps kubelogin's default, under the case's HOME, as the guide's.
+        if !self.setup {
+            args.push(format!(
+                "--token-cache-dir={}",
+                cx.dir
+                    .join(format!("kube-cache-{}", safe_name(&self.user)))
+                    .display()
+            ));
+        }
         let ca = (!self.system_trust).then(|| cx.run.ca.cert_file());
         args.extend(hook.kubelogin_flags(ca, cx.kubelogin_port));
         args.push("--authentication-timeout-sec=120".into());
         let mut cmd = tokio::process::Command::new(&cx.run.programs.kubelogin);
         let child = guard(&mut cmd)
             .args(&args)
+            .env("HOME", &cx.dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -199,6 +203,9 @@ impl Perform for Kubelogin {
                 "expected kubelogin to fail, it handed out a token",
             ));
         }
+        if self.setup {
+            return setup_report(self, &driven.text());
+        }
         let credential: serde_json::Value = serde_json::from_slice(&driven.output.stdout)
             .map_err(|e| Error::step("kubelogin", format!("not an ExecCredential: {e}")))?;
         let token = credential["status"]["token"]
@@ -215,25 +222,64 @@ impl Perform for Kubelogin {
             &self.expect.claims,
             &Some(claims.clone()),
         )?;
-        if let Some(wanted) = self.expect.lifetime_seconds {
-            let lifetime =
-                claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
-            if lifetime != wanted {
-                return Err(Error::expectation(
-                    "kubelogin",
-                    format!("the ID token lives {lifetime}s, expected {wanted}s"),
-                ));
-            }
-        }
+        verify_lifetime(self, &claims)?;
         cx.tokens.insert(self.user.clone(), token);
         cx.claims.insert(self.user.clone(), claims.clone());
         cx.evidence.dex_claims.push(claims.clone());
         Ok(StepReport {
             claims: Some(redact(claims)),
+            snapshot: self.snapshot.clone(),
             dex_login,
             ..Default::default()
         })
     }
+}
+
+/// The ID token's `exp - iat` against `expect.lifetime_seconds`.
+fn verify_lifetime(step: &Kubelogin, claims: &serde_json::Value) -> Result<()> {
+    let Some(wanted) = step.expect.lifetime_seconds else {
+        return Ok(());
+    };
+    let lifetime = claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
+    if lifetime != wanted {
+        return Err(Error::expectation(
+            "kubelogin",
+            format!("the ID token lives {lifetime}s, expected {wanted}s"),
+        ));
+    }
+    Ok(())
+}
+
+/// What `oidc-login setup` printed: the claims after "You got the token
+/// with the following claims:", checked as printed (kubelogin verified the
+/// token before printing them).
+fn setup_report(step: &Kubelogin, printed: &str) -> Result<StepReport> {
+    const HEADING: &str = "You got the token with the following claims:";
+    let claims = printed
+        .find(HEADING)
+        .map(|at| &printed[at + HEADING.len()..])
+        .and_then(|rest| {
+            let end = rest.find("\n}")? + 2;
+            serde_json::from_str::<serde_json::Value>(rest.get(..end)?.trim()).ok()
+        })
+        .ok_or_else(|| {
+            Error::step(
+                "kubelogin setup",
+                format!("no claims after `{HEADING}` in:\n{printed}"),
+            )
+        })?;
+    verify_subset(
+        "the claims kubelogin setup printed",
+        &step.expect.claims,
+        &Some(claims.clone()),
+    )?;
+    verify_lifetime(step, &claims)?;
+    Ok(StepReport {
+        claims: Some(redact(claims)),
+        snapshot: step.snapshot.clone(),
+        output: Some(printed.to_string()),
+        ..Default::default()
+    })
 }
 
 /// The guide's `kubectl config set-credentials`, by the real kubectl, on
@@ -289,8 +335,13 @@ pub(super) async fn kubectl_as_exec_user(
     let terminal = nix::pty::openpty(None, None)
         .map_err(|e| Error::step("kubectl", format!("no pseudo-terminal: {e}")))?;
     let mut cmd = api.kubectl_command(api.admin_kubeconfig(), &args);
+    let stdin = if s.no_terminal {
+        Stdio::null()
+    } else {
+        Stdio::from(terminal.slave)
+    };
     let child = guard(&mut cmd)
-        .stdin(Stdio::from(terminal.slave))
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -304,6 +355,10 @@ pub(super) async fn kubectl_as_exec_user(
         return Err(Error::step("kubelogin sign-in", reason.clone()));
     }
     let mut text = driven.text();
+    // What the token kubectl sent says (the apiserver is the judge of it).
+    if let Some(claims) = cached_id_token(&entry.cache_dir).and_then(|(_, t)| peek_claims(&t)) {
+        cx.claims.insert(s.identity.clone(), claims);
+    }
     if !driven.output.status.success() && text.contains(UNAUTHENTICATED) {
         let cached = cached_id_token(&entry.cache_dir);
         if let Some((file, token)) = cached {

@@ -277,7 +277,7 @@ async fn login_at_keycloak(
         ..Default::default()
     };
     let landed = match end {
-        SignInEnd::Reached(url) => url,
+        SignInEnd::Reached { url, .. } => url,
         SignInEnd::Stopped { url, reason } => {
             report.error = Some(expected_stop(
                 &s.expect.page_text,

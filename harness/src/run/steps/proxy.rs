@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::Value;
@@ -16,9 +17,13 @@ use crate::emulated::istio::{Backends, Gateway, GatewayPlan};
 use crate::error::{Error, IoContext, Result};
 use crate::infra::dexlog;
 use crate::infra::oidc::{Provider, peek_claims, send};
+use crate::model::evidence::SignOut;
 use crate::model::report::StepReport;
-use crate::model::steps::{HttpGet, Oauth2ProxyStart, ProxyLogin, Step};
+use crate::model::steps::{
+    CookieExpect, HttpGet, Oauth2ProxyStart, ProxyLogin, ProxySignOut, Step,
+};
 use crate::programs::Program;
+use crate::programs::browser::SeenCookie;
 use crate::programs::oauth2_proxy::{OAuth2Proxy, OAuth2ProxyConfig, OAuth2ProxyPlan};
 use crate::programs::upstream::{self, Upstream};
 use crate::run::cx::StepCx;
@@ -229,7 +234,13 @@ impl Perform for ProxyLogin {
             None => (0, 0),
         };
         let marker = format!("#{}", upstream::MARKER);
-        let browser = cx.fresh_browser().await?;
+        let browser = if self.again {
+            cx.browser.as_ref().ok_or_else(|| {
+                Error::step("proxy_login", "`again` needs a browser step before it")
+            })?
+        } else {
+            cx.fresh_browser().await?
+        };
         let end = sign_in_until(
             browser,
             &start,
@@ -253,6 +264,7 @@ impl Perform for ProxyLogin {
         cx.evidence.dex_log.push_str(&dex_log);
         let mut report = StepReport {
             page: Some(page.clone()),
+            snapshot: self.snapshot.clone(),
             ..Default::default()
         };
         if let SignInEnd::Stopped { url, reason } = end {
@@ -269,6 +281,32 @@ impl Perform for ProxyLogin {
             return Ok(report);
         }
         verify_text("oauth2-proxy's log", &self.expect.proxy_log, &proxy_log)?;
+        if let (Some(wanted), SignInEnd::Reached { passwords, .. }) =
+            (self.expect.password_forms, &end)
+            && *passwords != wanted
+        {
+            return Err(Error::expectation(
+                "proxy_login",
+                format!(
+                    "expected {wanted} password form(s) on the way, the user filled {passwords}"
+                ),
+            ));
+        }
+        if let SignInEnd::Reached { passwords: 0, .. } = &end
+            && self.again
+            && let Some(last) = cx.evidence.sign_outs.last_mut()
+        {
+            last.back_in_without_password = true;
+        }
+        if let Some(wanted) = &self.expect.cookie {
+            let cookies = cx.browser.as_ref().map(|b| b.cookies());
+            let cookies = match cookies {
+                Some(c) => c.await,
+                None => Vec::new(),
+            };
+            report.output = Some(shown_cookies(&cookies));
+            verify_cookie(wanted, &cookies)?;
+        }
         let seen: Value = seen
             .and_then(|t| serde_json::from_str(&t).ok())
             .ok_or_else(|| Error::step("proxy_login", "the application's page has no request"))?;
@@ -307,8 +345,129 @@ impl Perform for ProxyLogin {
         verify_header_claims(&self.expect.header_claims, &headers, &report.claims)?;
         verify_dex_login(&self.expect.dex_login, &report.dex_login)?;
         report.claims = report.claims.map(redact);
-        report.output = Some(shown_headers(&headers));
+        report.output = Some(match report.output.take() {
+            Some(cookies) => format!("{}\n{cookies}", shown_headers(&headers)),
+            None => shown_headers(&headers),
+        });
         Ok(report)
+    }
+}
+
+fn shown_cookies(cookies: &[SeenCookie]) -> String {
+    cookies
+        .iter()
+        .map(|c| {
+            format!(
+                "cookie {}: {}{}{}",
+                c.name,
+                c.lifetime_seconds
+                    .map(|s| format!("expires in {s}s"))
+                    .unwrap_or_else(|| "session cookie".into()),
+                if c.http_only { ", HttpOnly" } else { "" },
+                if c.secure { ", Secure" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The named cookie is there with the attributes the configuration gives it.
+fn verify_cookie(wanted: &CookieExpect, cookies: &[SeenCookie]) -> Result<()> {
+    let fail = |what: String| {
+        Err(Error::expectation(
+            "oauth2-proxy's cookie",
+            format!("{what}; the browser holds:\n{}", shown_cookies(cookies)),
+        ))
+    };
+    let Some(c) = cookies.iter().find(|c| c.name == wanted.name) else {
+        return fail(format!("no cookie `{}`", wanted.name));
+    };
+    if let Some(lifetime) = wanted.lifetime_seconds {
+        match c.lifetime_seconds {
+            Some(s) if (s - lifetime).abs() <= 60 => {}
+            other => {
+                return fail(format!(
+                    "`{}` expires in {}, expected {lifetime}s",
+                    c.name,
+                    other
+                        .map(|s| format!("{s}s"))
+                        .unwrap_or("(a session cookie)".into())
+                ));
+            }
+        }
+    }
+    for (want, got, attr) in [
+        (wanted.http_only, c.http_only, "HttpOnly"),
+        (wanted.secure, c.secure, "Secure"),
+    ] {
+        if let Some(want) = want
+            && want != got
+        {
+            return fail(format!(
+                "`{}` is {}{attr}",
+                c.name,
+                if got { "" } else { "not " }
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Perform for ProxySignOut {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let entry = cx.front.entry()?;
+        let browser = cx.browser.as_ref().ok_or_else(|| {
+            Error::step("proxy_sign_out", "sign in with a proxy_login step first")
+        })?;
+        let before = browser.cookies().await;
+        browser.goto(&format!("{entry}/oauth2/sign_out")).await?;
+        let after = browser.cookies().await;
+        for name in &self.expect.cookies_absent {
+            if after.iter().any(|c| &c.name == name) {
+                return Err(Error::expectation(
+                    "proxy_sign_out",
+                    format!(
+                        "the browser still holds `{name}` after /oauth2/sign_out:\n{}",
+                        shown_cookies(&after)
+                    ),
+                ));
+            }
+        }
+        let from = browser.url().await;
+        browser.goto(&format!("{entry}/")).await?;
+        // Let redirects (to a sign-in page, or through one) settle.
+        browser.wait_navigation(&from, Duration::from_secs(3)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let page = browser.evidence("after-sign-out").await;
+        cx.evidence.pages.push(page.seen());
+        verify_text(
+            "the page after signing out",
+            &self.expect.page_text,
+            &page.text,
+        )?;
+        let gone: Vec<String> = before
+            .iter()
+            .filter(|b| !after.iter().any(|a| a.name == b.name))
+            .map(|b| b.name.clone())
+            .collect();
+        let in_app = browser
+            .find(&format!("#{}", upstream::MARKER))
+            .await
+            .is_some();
+        cx.evidence.sign_outs.push(SignOut {
+            removed: gone.clone(),
+            then: page.url.clone(),
+            back_in_without_password: in_app,
+        });
+        Ok(StepReport {
+            output: Some(format!(
+                "cookies removed by /oauth2/sign_out: {gone:?}\nthen {} shows: {}",
+                page.url,
+                crate::model::text::truncate(&page.text, 300)
+            )),
+            page: Some(page),
+            ..Default::default()
+        })
     }
 }
 
