@@ -412,25 +412,47 @@ pub(super) fn rbac_group_not_in_keycloak(c: &ConfigView, seen: &Evidence) -> Opt
 }
 
 /// A user's Keycloak groups were changed after their token was issued, and
-/// the apiserver still sees the groups the token carries.
+/// a relying party (the apiserver, OSMO's Envoy) still saw what the token
+/// carries.
 pub(super) fn token_groups_outdated(_: &ConfigView, seen: &Evidence) -> Option<String> {
     seen.group_changes.iter().find_map(|change| {
-        let after = seen.identities.get(change.identities_before..)?;
-        after.iter().find_map(|id| {
-            let claims = id.claims.as_ref()?;
-            let whose = claims["email"] == change.user.as_str()
-                || claims["preferred_username"] == change.user.as_str()
-                || id.user == change.user;
-            let iat = claims["iat"].as_i64()?;
-            let own = own_groups(id);
-            (whose && iat < change.at && own != change.groups).then(|| {
-                format!(
-                    "{}'s groups in Keycloak became {:?} {}s after the token kubectl sent was issued (iat {iat}); the apiserver takes groups from the token, so it still sees {}",
-                    change.user,
-                    change.groups,
-                    change.at - iat,
-                    shown(id)
-                )
+        let changed = |iat: i64| {
+            format!(
+                "{}'s groups in Keycloak became {:?} {}s after the token was issued (iat {iat})",
+                change.user,
+                change.groups,
+                change.at - iat
+            )
+        };
+        let at_apiserver = seen
+            .identities
+            .get(change.identities_before..)?
+            .iter()
+            .find_map(|id| {
+                let claims = id.claims.as_ref()?;
+                let whose = claims["email"] == change.user.as_str()
+                    || claims["preferred_username"] == change.user.as_str()
+                    || id.user == change.user;
+                let iat = claims["iat"].as_i64()?;
+                (whose && iat < change.at && own_groups(id) != change.groups).then(|| {
+                    format!(
+                        "{}; the apiserver takes groups from the token, so it still sees {}",
+                        changed(iat),
+                        shown(id)
+                    )
+                })
+            });
+        at_apiserver.or_else(|| {
+            seen.envoy.get(change.envoy_before..)?.iter().find_map(|d| {
+                let iat = d.iat?;
+                (d.user == change.user && iat < change.at).then(|| {
+                    format!(
+                        "{}; Envoy read the roles from that token: {:?}, pools visible {:?}",
+                        changed(iat),
+                        d.roles.clone().unwrap_or_default(),
+                        d.visible_pools
+                    )
+                })
             })
         })
     })

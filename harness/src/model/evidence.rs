@@ -201,6 +201,9 @@ pub struct EnvoyDecision {
     pub headers: BTreeMap<String, String>,
     /// The verified token's `roles` claim (None: the token has none).
     pub roles: Option<Vec<String>>,
+    /// The token's `iat`.
+    #[serde(default)]
+    pub iat: Option<i64>,
     /// OSMO's pools, and those the roles make visible.
     pub pools: Vec<String>,
     pub visible_pools: Vec<String>,
@@ -383,8 +386,10 @@ pub struct GroupChange {
     pub groups: Vec<String>,
     /// Seconds since the epoch, to compare with a token's `iat`.
     pub at: i64,
-    /// How many `identities` were seen before the change.
+    /// How many `identities` and `envoy` decisions were seen before the change.
     pub identities_before: usize,
+    #[serde(default)]
+    pub envoy_before: usize,
 }
 
 impl Evidence {

@@ -106,6 +106,9 @@ pub struct StepReport {
     pub access_claims: Option<Value>,
     pub userinfo: Option<Value>,
     pub dex_login: Option<LoginLine>,
+    /// The identity headers the application received (`x-forwarded-*`,
+    /// `x-auth-request-*`, the gateway's `kubeflow-*`), behind a proxy.
+    pub identity_headers: Option<Value>,
     pub snapshot: Option<String>,
     pub page: Option<PageEvidence>,
     /// What a command printed (kubectl).

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::client::{self, Action, Credential, Served};
 use super::kind::{KindCluster, KindConfig};
 use super::{Cluster, OidcAuth};
 use crate::error::{Error, IoContext, Result};
@@ -26,6 +27,10 @@ use crate::toolchain::Programs;
 pub struct ApiServer {
     url: String,
     admin_kubeconfig: PathBuf,
+    /// The admin's kube-rs configuration, read when the cluster was made.
+    admin: kube::Config,
+    /// What the apiserver serves, discovered on first need.
+    served: tokio::sync::OnceCell<Served>,
     ca_file: PathBuf,
     dir: PathBuf,
     kubectl: PathBuf,
@@ -204,6 +209,8 @@ impl ApiServer {
             .await?;
         Ok(ApiServer {
             url,
+            admin: client::admin_config(&admin_kubeconfig).await?,
+            served: tokio::sync::OnceCell::new(),
             admin_kubeconfig,
             ca_file: ca.cert_file().to_path_buf(),
             dir: dir.to_path_buf(),
@@ -265,6 +272,8 @@ impl ApiServer {
         }
         Ok(ApiServer {
             url,
+            admin: client::admin_config(&kubeconfig).await?,
+            served: tokio::sync::OnceCell::new(),
             admin_kubeconfig: kubeconfig,
             ca_file,
             dir: dir.to_path_buf(),
@@ -382,26 +391,41 @@ impl ApiServer {
         })
     }
 
-    /// Applies RBAC manifests (YAML documents) as the admin.
-    pub async fn apply(&self, manifests: &str) -> Result<()> {
-        let path = self.dir.join(format!(
-            "manifest-{}.yaml",
-            crate::infra::oidc::random_token(6)
-        ));
-        std::fs::write(&path, manifests).context(|| format!("writing {}", path.display()))?;
-        let out = self
-            .kubectl(
-                &self.admin_kubeconfig,
-                &["apply".into(), "-f".into(), path.display().to_string()],
-            )
-            .await?;
-        if !out.success {
-            return Err(Error::step(
-                "kubectl apply",
-                format!("{}{}", out.stdout, out.stderr),
-            ));
-        }
-        Ok(())
+    /// A kube-rs client for `who` (the harness's own questions).
+    pub fn client(&self, who: Credential<'_>) -> Result<kube::Client> {
+        client::client(&self.admin, who)
+    }
+
+    async fn served(&self) -> Result<&Served> {
+        self.served
+            .get_or_try_init(|| async { Served::discover(&self.client(Credential::Admin)?).await })
+            .await
+    }
+
+    /// Applies manifests (YAML documents) as the admin, server-side.
+    pub async fn apply(&self, manifests: &str) -> Result<Vec<String>> {
+        let admin = self.client(Credential::Admin)?;
+        self.served().await?.apply(&admin, manifests).await
+    }
+
+    /// `kubectl auth can-i <words>` for `who`, asked as a
+    /// SelfSubjectAccessReview: `yes` or `no`.
+    pub async fn can_i(
+        &self,
+        who: Credential<'_>,
+        words: &[String],
+        namespace: Option<&str>,
+    ) -> Result<String> {
+        let action = self
+            .served()
+            .await?
+            .resolve(Action::parse(words, namespace)?)?;
+        Ok(client::can_i(&self.client(who)?, &action).await?.0)
+    }
+
+    /// Who the apiserver takes `who` for (a SelfSubjectReview).
+    pub async fn who_is(&self, who: Credential<'_>) -> Result<(String, Vec<String>)> {
+        client::who_is(&self.client(who)?).await
     }
 }
 

@@ -3,6 +3,7 @@
 //! carries; both back ends take the same [`OidcAuth`].
 
 pub mod apiserver;
+pub mod client;
 pub mod kind;
 pub mod rbac;
 

@@ -66,15 +66,21 @@ pub struct Binding {
     pub action: Option<Vec<String>>,
 }
 
-/// Every binding in `text` (a stream of manifests, `List`s opened).
-pub fn bindings(text: &str) -> Result<Vec<Binding>, YamlError> {
-    let docs: Vec<Value> = yaml::documents(text)?
+/// The objects of a stream of manifests, `List`s opened, empty documents dropped.
+pub fn objects(text: &str) -> Result<Vec<Value>, YamlError> {
+    Ok(yaml::documents(text)?
         .into_iter()
         .flat_map(|d| match d["items"].as_array() {
             Some(items) if d["kind"] == "List" => items.clone(),
             _ => vec![d],
         })
-        .collect();
+        .filter(Value::is_object)
+        .collect())
+}
+
+/// Every binding in `text` (a stream of manifests, `List`s opened).
+pub fn bindings(text: &str) -> Result<Vec<Binding>, YamlError> {
+    let docs = objects(text)?;
     let roles: Vec<&Value> = docs
         .iter()
         .filter(|d| d["kind"] == "ClusterRole" || d["kind"] == "Role")

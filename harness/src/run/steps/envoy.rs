@@ -93,6 +93,7 @@ impl Perform for EnvoyJwt {
             osmo_clients: osmo_clients.iter().map(|c| c.to_string()).collect(),
             headers: outcome.headers.clone(),
             roles: outcome.roles.clone(),
+            iat: claims["iat"].as_i64(),
             pools: self.pools.clone(),
             visible_pools: visible.clone(),
         });

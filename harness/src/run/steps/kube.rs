@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::evidence::{BindingAnswer, CommandRun, Impersonated, SeenIdentity};
 use crate::model::report::StepReport;
 use crate::model::steps::{BindingsCanI, CanI, Kubectl, ProxyCanI, Whoami};
+use crate::programs::kube::client::Credential;
 use crate::programs::kube::rbac;
 use crate::run::cx::StepCx;
 use crate::run::verify::{verify_error, verify_no_error, verify_text};
@@ -145,27 +146,19 @@ impl Perform for CanI {
         let mut problems = Vec::new();
         let mut table = Vec::new();
         for (user, groups, action, expected) in &self.rows {
-            let mut args = vec!["auth".to_string(), "can-i".into()];
-            args.extend(action.split_whitespace().map(String::from));
-            let mut impersonated = args.clone();
-            impersonated.push(format!("--as={user}"));
-            impersonated.extend(groups.iter().map(|g| format!("--as-group={g}")));
-            let via_impersonation = answer(
-                &api.kubectl(api.admin_kubeconfig(), &impersonated)
-                    .await?
-                    .stdout,
-            );
+            let words: Vec<String> = action.split_whitespace().map(String::from).collect();
+            let via_impersonation = api
+                .can_i(Credential::Impersonate { user, groups }, &words, None)
+                .await?;
             // Only an apiserver that trusts an OIDC issuer can take the user's token.
             let trusts_oidc = cx
                 .scenario
                 .apiserver
                 .as_ref()
                 .is_some_and(|a| !a.oidc_flags.is_empty() || a.authentication_config.is_some());
-            let via_token = match cx.tokens.get(user).filter(|_| trusts_oidc) {
-                Some(token) => {
-                    let kubeconfig = api.token_kubeconfig(&safe_name(user), token)?;
-                    Some(answer(&api.kubectl(&kubeconfig, &args).await?.stdout))
-                }
+            let token = cx.tokens.get(user).filter(|_| trusts_oidc);
+            let via_token = match token {
+                Some(token) => Some(api.can_i(Credential::Token(token), &words, None).await?),
                 None => None,
             };
             table.push(format!(
@@ -175,11 +168,15 @@ impl Perform for CanI {
             if via_impersonation != *expected {
                 problems.push(format!("{user} {groups:?} can-i {action}: expected {expected}, impersonation gave {via_impersonation}"));
             }
-            if let Some(t) = &via_token
+            if let (Some(t), Some(token)) = (&via_token, token)
                 && *t != via_impersonation
             {
+                let seen = match api.who_is(Credential::Token(token)).await {
+                    Ok((name, groups)) => format!("username `{name}`, groups {groups:?}"),
+                    Err(e) => format!("(no SelfSubjectReview: {e})"),
+                };
                 problems.push(format!(
-                    "identity problem: {user} can-i {action} is `{t}` with the user's own token but `{via_impersonation}` when impersonated as {user} {groups:?}: the token's username or groups are not what the matrix assumes"
+                    "identity problem: {user} can-i {action} is `{t}` with the user's own token but `{via_impersonation}` when impersonated as {user} {groups:?}: the apiserver takes the token for {seen}, not what the matrix assumes"
                 ));
             }
         }
@@ -217,33 +214,36 @@ impl Perform for BindingsCanI {
                 ));
                 continue;
             };
-            let mut args = vec!["auth".to_string(), "can-i".into()];
-            args.extend(action.iter().cloned());
-            if let Some(ns) = &binding.namespace {
-                args.extend(["-n".to_string(), ns.clone()]);
-            }
+            let ns = binding.namespace.as_deref();
             let as_subject = match binding
                 .subjects
                 .iter()
                 .find(|s| s.kind == "User" || s.kind == "Group")
             {
                 Some(subject) => {
-                    let mut asked = args.clone();
-                    if subject.kind == "User" {
-                        asked.push(format!("--as={}", subject.name));
+                    let group = [subject.name.clone()];
+                    let who = if subject.kind == "User" {
+                        Credential::Impersonate {
+                            user: &subject.name,
+                            groups: &[],
+                        }
                     } else {
-                        asked.push("--as=oidc-harness:any-member".into());
-                        asked.push(format!("--as-group={}", subject.name));
-                    }
-                    answer(&api.kubectl(api.admin_kubeconfig(), &asked).await?.stdout)
+                        Credential::Impersonate {
+                            user: "oidc-harness:any-member",
+                            groups: &group,
+                        }
+                    };
+                    api.can_i(who, action, ns).await?
                 }
                 None => "-".to_string(),
             };
             for user in &users {
                 let token = &cx.tokens[user];
-                let kubeconfig = api.token_kubeconfig(&safe_name(user), token)?;
-                let with_token = answer(&api.kubectl(&kubeconfig, &args).await?.stdout);
-                let shown = args[2..].join(" ");
+                let with_token = api.can_i(Credential::Token(token), action, ns).await?;
+                let shown = match ns {
+                    Some(ns) => format!("{} -n {ns}", action.join(" ")),
+                    None => action.join(" "),
+                };
                 table.push(format!(
                     "{user}: can-i {shown} ({}): {with_token} with the user's token, {as_subject} as the binding's subject",
                     binding.name
@@ -310,11 +310,12 @@ impl Perform for ProxyCanI {
                 as_user: who.user.clone(),
                 as_groups: who.groups.clone(),
             });
-            let mut args = vec!["auth".to_string(), "can-i".into()];
-            args.extend(action.split_whitespace().map(String::from));
-            args.push(format!("--as={}", who.user));
-            args.extend(who.groups.iter().map(|g| format!("--as-group={g}")));
-            let got = answer(&api.kubectl(api.admin_kubeconfig(), &args).await?.stdout);
+            let words: Vec<String> = action.split_whitespace().map(String::from).collect();
+            let impersonated = Credential::Impersonate {
+                user: &who.user,
+                groups: &who.groups,
+            };
+            let got = api.can_i(impersonated, &words, None).await?;
             table.push(format!(
                 "{user} (Dex groups {}) -> [emulated] --as={} --as-group={:?}: can-i {action} = {got} (expected {expected})",
                 claims["groups"], who.user, who.groups
@@ -334,10 +335,6 @@ impl Perform for ProxyCanI {
         }
         Ok(StepReport::default())
     }
-}
-
-fn answer(stdout: &str) -> String {
-    stdout.lines().next().unwrap_or_default().trim().to_string()
 }
 
 pub(super) fn flag(args: &[String], name: &str) -> Option<String> {

@@ -259,8 +259,10 @@ fn setup_report(step: &Kubelogin, printed: &str) -> Result<StepReport> {
         .find(HEADING)
         .map(|at| &printed[at + HEADING.len()..])
         .and_then(|rest| {
-            let end = rest.find("\n}")? + 2;
-            serde_json::from_str::<serde_json::Value>(rest.get(..end)?.trim()).ok()
+            // The JSON object, inside a Markdown code fence.
+            let start = rest.find('{')?;
+            let end = start + rest[start..].find("\n}")? + 2;
+            serde_json::from_str::<serde_json::Value>(&rest[start..end]).ok()
         })
         .ok_or_else(|| {
             Error::step(

@@ -345,6 +345,7 @@ impl Perform for ProxyLogin {
         verify_header_claims(&self.expect.header_claims, &headers, &report.claims)?;
         verify_dex_login(&self.expect.dex_login, &report.dex_login)?;
         report.claims = report.claims.map(redact);
+        report.identity_headers = Some(identity_headers(&headers));
         report.output = Some(match report.output.take() {
             Some(cookies) => format!("{}\n{cookies}", shown_headers(&headers)),
             None => shown_headers(&headers),
@@ -371,7 +372,18 @@ fn shown_cookies(cookies: &[SeenCookie]) -> String {
         .join("\n")
 }
 
-/// The named cookie is there with the attributes the configuration gives it.
+/// Whether `c` is the cookie `name`, or one of the parts oauth2-proxy splits
+/// a session over 4 KB into (`<name>_0`, `<name>_1`, …).
+fn is_part_of(c: &SeenCookie, name: &str) -> bool {
+    c.name == name
+        || c.name
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The named cookie (or each of its parts) is there with the attributes
+/// the configuration gives it.
 fn verify_cookie(wanted: &CookieExpect, cookies: &[SeenCookie]) -> Result<()> {
     let fail = |what: String| {
         Err(Error::expectation(
@@ -379,7 +391,11 @@ fn verify_cookie(wanted: &CookieExpect, cookies: &[SeenCookie]) -> Result<()> {
             format!("{what}; the browser holds:\n{}", shown_cookies(cookies)),
         ))
     };
-    let Some(c) = cookies.iter().find(|c| c.name == wanted.name) else {
+    let parts: Vec<&SeenCookie> = cookies
+        .iter()
+        .filter(|c| is_part_of(c, &wanted.name))
+        .collect();
+    let Some(c) = parts.first() else {
         return fail(format!("no cookie `{}`", wanted.name));
     };
     if let Some(lifetime) = wanted.lifetime_seconds {
@@ -422,8 +438,15 @@ impl Perform for ProxySignOut {
         let before = browser.cookies().await;
         browser.goto(&format!("{entry}/oauth2/sign_out")).await?;
         let after = browser.cookies().await;
+        // The session the user had must be gone: the browser may hold a new
+        // one already, when opening the application again signed them in.
+        let kept = |c: &SeenCookie| {
+            before
+                .iter()
+                .any(|b| b.name == c.name && b.value == c.value)
+        };
         for name in &self.expect.cookies_absent {
-            if after.iter().any(|c| &c.name == name) {
+            if after.iter().any(|c| is_part_of(c, name) && kept(c)) {
                 return Err(Error::expectation(
                     "proxy_sign_out",
                     format!(
@@ -447,7 +470,7 @@ impl Perform for ProxySignOut {
         )?;
         let gone: Vec<String> = before
             .iter()
-            .filter(|b| !after.iter().any(|a| a.name == b.name))
+            .filter(|b| !after.iter().any(|a| a.name == b.name && a.value == b.value))
             .map(|b| b.name.clone())
             .collect();
         let in_app = browser
@@ -620,6 +643,34 @@ fn files_dir(case_dir: &Path) -> PathBuf {
 }
 
 /// Headers, one per line, long values (tokens, cookies) shortened.
+/// The headers a proxy or gateway adds to say who the user is; the browser's
+/// own (cookies, accept, …), the connection's (host, port, for, proto) and
+/// tokens left out, and a user id (a `sub`: new with every realm) redacted.
+fn identity_headers(headers: &Value) -> Value {
+    const CONNECTION: [&str; 4] = ["for", "host", "port", "proto"];
+    let map = headers
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| {
+            let rest = ["x-forwarded-", "x-auth-request-", "kubeflow-"]
+                .iter()
+                .find_map(|p| k.strip_prefix(p));
+            rest.is_some_and(|r| !CONNECTION.contains(&r) && !r.ends_with("token"))
+        })
+        .map(|(k, v)| {
+            let id = k.ends_with("-user") && v.as_str().is_some_and(|s| !s.contains('@'));
+            let v = if id {
+                Value::from("[redacted]")
+            } else {
+                v.clone()
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    Value::Object(map)
+}
+
 fn shown_headers(headers: &Value) -> String {
     headers
         .as_object()

@@ -101,6 +101,7 @@ impl Perform for SetGroups {
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or_default(),
             identities_before: cx.evidence.identities.len(),
+            envoy_before: cx.evidence.envoy.len(),
         });
         Ok(StepReport {
             output: Some(calls.join("\n")),
