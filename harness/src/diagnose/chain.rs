@@ -222,6 +222,85 @@ pub(super) fn passthrough_with_dex_group_map(c: &ConfigView, seen: &Evidence) ->
     .then(|| format!("{refusal}; dexGroupMap = {}", p["dexGroupMap"]))
 }
 
+/// The group subjects of the apiserver's RBAC bindings.
+fn bound_groups(c: &ConfigView) -> Vec<String> {
+    c.apiserver
+        .as_ref()
+        .and_then(|a| a.rbac.as_deref())
+        .and_then(|m| crate::programs::kube::rbac::bindings(m).ok())
+        .into_iter()
+        .flatten()
+        .flat_map(|b| b.subjects)
+        .filter(|s| s.kind == "Group")
+        .map(|s| s.name)
+        .collect()
+}
+
+/// `groupsMode: passthrough`: Dex's groups impersonated as they are, and no
+/// binding names them (the bindings name the groups groupMap would give).
+pub(super) fn impersonation_passthrough_unbound(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let p = c.impersonation.as_ref()?;
+    if p["groupsMode"] != "passthrough" {
+        return None;
+    }
+    let bound = bound_groups(c);
+    let i = seen.impersonated.iter().find(|i| {
+        !i.local && !i.as_groups.is_empty() && !i.as_groups.iter().any(|g| bound.contains(g))
+    })?;
+    Some(format!(
+        "groupsMode: passthrough: the proxy impersonates {} with Dex's groups {:?} as they are (groupMap {} is not used); the bindings name the groups {bound:?}",
+        i.user, i.as_groups, p["groupMap"]
+    ))
+}
+
+/// `groupsMode: map`, and a Keycloak group of the user is not under groupMap:
+/// the proxy impersonates the user without it.
+pub(super) fn impersonation_group_not_in_group_map(
+    c: &ConfigView,
+    seen: &Evidence,
+) -> Option<String> {
+    let p = c.impersonation.as_ref()?;
+    if p["groupsMode"] != "map" {
+        return None;
+    }
+    let listed: Vec<&str> = p["groupMap"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    seen.impersonated.iter().filter(|i| !i.local).find_map(|i| {
+        let missing: Vec<&str> = i
+            .dex_groups
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|g| !listed.contains(g))
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "{}'s Dex groups include {missing:?}, which groupMap does not list (it lists {listed:?}): the proxy impersonates {} with the groups {:?}",
+                i.user, i.as_user, i.as_groups
+            )
+        })
+    })
+}
+
+/// A local Dex user with no dexGroupMap entry: impersonated with no groups.
+pub(super) fn impersonation_local_user_not_in_dex_group_map(
+    c: &ConfigView,
+    seen: &Evidence,
+) -> Option<String> {
+    let p = c.impersonation.as_ref()?;
+    let map = p["dexGroupMap"].as_object();
+    let i = seen.impersonated.iter().find(|i| {
+        i.local && i.as_groups.is_empty() && !map.is_some_and(|m| m.contains_key(&i.as_user))
+    })?;
+    let listed: Vec<&String> = map.map(|m| m.keys().collect()).unwrap_or_default();
+    Some(format!(
+        "{} signed in with Dex's password login (connector local), whose groups come only from dexGroupMap; dexGroupMap lists {listed:?}, so the proxy impersonates {} with no groups",
+        i.user, i.as_user
+    ))
+}
+
 pub(super) fn email_verified_claim_missing(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let shown = seen.shown("missing \"email_verified\" claim")?;
     let off = oidc_connectors(c)

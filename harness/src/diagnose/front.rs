@@ -122,13 +122,15 @@ pub(super) fn jwt_rule_without_audiences(c: &ConfigView, seen: &Evidence) -> Opt
 /// sign-out ended oauth2-proxy's session only, not the identity provider's.
 pub(super) fn sign_out_keeps_provider_session(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let out = seen.sign_outs.iter().find(|s| s.back_in_without_password)?;
-    let backend = proxy_setting(c, "backend_logout_url");
+    // A backend logout would have ended the provider's session too.
+    c.oauth2_proxy.as_ref()?;
+    if proxy_setting(c, "backend_logout_url").is_some() {
+        return None;
+    }
     let provider = proxy_setting(c, "oidc_issuer_url").unwrap_or_else(|| "?".into());
     Some(format!(
-        "/oauth2/sign_out removed the cookies {:?}, then the user was back in the application without a password form (the last page: {}); oauth2-proxy's provider is {provider}, backend_logout_url is {}",
-        out.removed,
-        out.then,
-        backend.as_deref().unwrap_or("not set")
+        "/oauth2/sign_out removed the cookies {:?}, then the user was back in the application without a password form (the last page: {}); oauth2-proxy's provider is {provider}, and no backend_logout_url is set",
+        out.removed, out.then
     ))
 }
 

@@ -372,7 +372,8 @@ pub(super) fn groups_claim_not_in_token(c: &ConfigView, seen: &Evidence) -> Opti
 }
 
 /// A binding names a group no Keycloak group is called, and a signed-in
-/// user carries a group no binding names (a group renamed in Keycloak).
+/// user carries a group no binding names (a group renamed in Keycloak, or
+/// one of another directory).
 pub(super) fn rbac_group_not_in_keycloak(c: &ConfigView, seen: &Evidence) -> Option<String> {
     let realm = super::realm(c)?;
     let names: Vec<&str> = realm.0["groups"]

@@ -158,6 +158,9 @@ pub struct Impersonated {
     /// `--as` and `--as-group` the proxy derived.
     pub as_user: String,
     pub as_groups: Vec<String>,
+    /// A user of Dex's own password database (connector `local`).
+    #[serde(default)]
+    pub local: bool,
 }
 
 /// One Envoy JWT provider's verdict on a token.

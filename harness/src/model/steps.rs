@@ -361,6 +361,15 @@ pub struct Kubelogin {
     /// of the run's), as a user's kubelogin that names no CA does.
     #[serde(default)]
     pub system_trust: bool,
+    /// kubelogin on its own default listen address (127.0.0.1:8000, then
+    /// 18000), as the guide runs it, instead of a free port of the case's.
+    /// Runs side by side take turns on those ports; one another program
+    /// holds is refused.
+    #[serde(default)]
+    pub default_listen: bool,
+    /// With `default_listen`: ports another program holds during the step.
+    #[serde(default)]
+    pub occupied: Vec<u16>,
     /// Run `kubectl oidc-login setup` as a guide does: kubelogin prints the
     /// token's claims (checked by `expect.claims`) and keeps the token in its
     /// default cache under the case's HOME; no token is handed to later steps.
@@ -391,6 +400,12 @@ impl StepData for Kubelogin {
     fn label(&self) -> String {
         let command = if self.setup { "setup" } else { "get-token" };
         format!("kubelogin {command} as {}", self.user)
+    }
+    fn misfits(&self) -> Vec<String> {
+        if !self.occupied.is_empty() && !self.default_listen {
+            return vec!["`occupied` is for `default_listen: true`".into()];
+        }
+        Vec::new()
     }
     fn needs(&self) -> Vec<Need> {
         vec![Need::Dex]

@@ -119,6 +119,9 @@ fn without_its_configuration_only_a_program_s_own_words_diagnose() {
         // The [emulated] Envoy's verdict and the device endpoint's answer.
         "envoy-provider-missing",
         "device-endpoint-not-discovery",
+        // A membership changed after the token's `iat`, and what a relying
+        // party then saw: the timing is the cause, not a setting.
+        "token-groups-outdated",
     ];
     // A signature is a program's own words by definition.
     let signatures = signature_ids();

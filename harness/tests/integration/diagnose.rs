@@ -279,6 +279,11 @@ fn rbac_bound_to_a_group_no_signed_in_user_is_in() {
     check("rbac-group-not-in-the-realm");
 }
 
+#[test]
+fn rbac_bound_to_a_user_who_never_signs_in() {
+    check("rbac-user-not-signed-in");
+}
+
 /// Every file `oidc-harness diagnose` writes (report, `evidence.json`, the
 /// rendered configs, the logs it keeps) and everything it prints hold none of
 /// the secrets of the user's files: client secrets, the cookie secret and the

@@ -309,6 +309,7 @@ impl Perform for ProxyCanI {
                 dex_groups: claims["groups"].clone(),
                 as_user: who.user.clone(),
                 as_groups: who.groups.clone(),
+                local,
             });
             let words: Vec<String> = action.split_whitespace().map(String::from).collect();
             let impersonated = Credential::Impersonate {

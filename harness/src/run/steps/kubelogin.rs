@@ -62,13 +62,12 @@ impl BrowserHook {
     /// What the harness adds to kubelogin's own flags: the run's CA (the
     /// guide's Dex has a public certificate) unless `ca` is none, a free
     /// port for its redirect listener (the guide's is 8000), and this hook.
-    pub(super) fn kubelogin_flags(&self, ca: Option<&Path>, port: u16) -> Vec<String> {
+    /// `port`: kubelogin's listen port; `None` leaves kubelogin's own default.
+    pub(super) fn kubelogin_flags(&self, ca: Option<&Path>, port: Option<u16>) -> Vec<String> {
         ca.map(|ca| format!("--certificate-authority={}", ca.display()))
             .into_iter()
-            .chain([
-                format!("--listen-address=127.0.0.1:{port}"),
-                format!("--browser-command={}", self.script.display()),
-            ])
+            .chain(port.map(|port| format!("--listen-address=127.0.0.1:{port}")))
+            .chain([format!("--browser-command={}", self.script.display())])
             .collect()
     }
 
@@ -130,7 +129,18 @@ impl Perform for Kubelogin {
             ));
         }
         let ca = (!self.system_trust).then(|| cx.run.ca.cert_file());
-        args.extend(hook.kubelogin_flags(ca, cx.kubelogin_port));
+        // The guide's kubelogin listens on its default port: take the
+        // machine's turn on it, and hold the ports the step says are taken.
+        let (_turn, _taken) = if self.default_listen {
+            (
+                Some(default_ports_turn(&self.occupied).await?),
+                occupy(&self.occupied)?,
+            )
+        } else {
+            (None, Vec::new())
+        };
+        let port = (!self.default_listen).then_some(cx.kubelogin_port);
+        args.extend(hook.kubelogin_flags(ca, port));
         args.push("--authentication-timeout-sec=120".into());
         let mut cmd = tokio::process::Command::new(&cx.run.programs.kubelogin);
         let child = guard(&mut cmd)
@@ -290,7 +300,7 @@ impl Perform for SetCredentials {
     async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
         let hook = BrowserHook::create(&cx.dir, &format!("exec-{}", safe_name(&self.name)))?;
         let added: Vec<String> = hook
-            .kubelogin_flags(Some(cx.run.ca.cert_file()), cx.kubelogin_port)
+            .kubelogin_flags(Some(cx.run.ca.cert_file()), Some(cx.kubelogin_port))
             .into_iter()
             .map(|f| format!("--exec-arg={f}"))
             .collect();
@@ -503,7 +513,13 @@ async fn sign_in_for_kubelogin(
     url: &str,
 ) -> Result<Option<String>> {
     let password = cx.password_of(&who.user, &who.password)?;
-    let done = format!("http://localhost:{}", cx.kubelogin_port);
+    // kubelogin opens its own local server, which sends the browser on to
+    // Dex; the sign-in is done when the browser is back there.
+    let done = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.host_str(), Some("localhost" | "127.0.0.1")))
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|| format!("http://localhost:{}", cx.kubelogin_port));
     let browser = cx.fresh_browser().await?;
     let end = sign_in(
         browser,
@@ -537,4 +553,60 @@ async fn read_all<R: tokio::io::AsyncRead + Unpin>(pipe: Option<R>) -> Vec<u8> {
         let _ = pipe.read_to_end(&mut bytes).await;
     }
     bytes
+}
+
+/// kubelogin's own default listen addresses, tried in this order.
+const DEFAULT_PORTS: [u16; 2] = [8000, 18000];
+
+/// This machine's turn on kubelogin's default ports (a lock every run of the
+/// harness takes, so runs side by side take turns), once each port the step
+/// does not itself hold is free; a port another program holds is refused.
+async fn default_ports_turn(occupied: &[u16]) -> Result<nix::fcntl::Flock<std::fs::File>> {
+    let path = std::env::temp_dir().join("oidc-harness-kubelogin-default-ports.lock");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let turn = loop {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .context(|| path.display().to_string())?;
+        match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
+            Ok(turn) => break turn,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(_) => {
+                return Err(Error::step(
+                    "kubelogin",
+                    format!(
+                        "another run has held kubelogin's default ports ({}) for 300s",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    };
+    for port in DEFAULT_PORTS.iter().filter(|p| !occupied.contains(p)) {
+        if std::net::TcpListener::bind(("127.0.0.1", *port)).is_err() {
+            return Err(Error::step(
+                "kubelogin",
+                format!(
+                    "127.0.0.1:{port}, one of kubelogin's default listen addresses, is in use by another program: the guide's kubelogin would listen elsewhere, or not at all; free the port and run again"
+                ),
+            ));
+        }
+    }
+    Ok(turn)
+}
+
+/// Listeners on `ports`, as another program holding them would be.
+fn occupy(ports: &[u16]) -> Result<Vec<std::net::TcpListener>> {
+    ports
+        .iter()
+        .map(|port| {
+            std::net::TcpListener::bind(("127.0.0.1", *port))
+                .context(|| format!("holding 127.0.0.1:{port}"))
+        })
+        .collect()
 }
