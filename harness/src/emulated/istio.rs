@@ -379,8 +379,20 @@ async fn forward(
         }
         Err(e) => {
             s.note(format!("{target}: upstream {base} unreachable: {e}"));
-            (StatusCode::SERVICE_UNAVAILABLE, "no healthy upstream").into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, envoy_local_reply(&e)).into_response()
         }
+    }
+}
+
+/// Envoy's local reply when the upstream cannot be reached: its endpoint
+/// refuses the connection (a pod whose process is down), or does not answer.
+fn envoy_local_reply(e: &reqwest::Error) -> &'static str {
+    if e.is_connect() {
+        "upstream connect error or disconnect/reset before headers. reset reason: connection failure"
+    } else if e.is_timeout() {
+        "upstream connect error or disconnect/reset before headers. reset reason: connection timeout"
+    } else {
+        "upstream connect error or disconnect/reset before headers. reset reason: connection termination"
     }
 }
 

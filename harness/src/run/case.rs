@@ -18,7 +18,7 @@ use crate::infra::oidc::{Provider, random_token};
 use crate::model::evidence::{ConfigView, Evidence, Recorded};
 use crate::model::report::{CaseReport, Diagnosis, StepReport};
 use crate::model::spec::Scenario;
-use crate::model::steps::Step;
+use crate::model::steps::{Need, Step};
 use crate::programs::app::{App, AppPlan, Registration};
 use crate::programs::dex::DexPlan;
 use crate::programs::keycloak;
@@ -258,8 +258,12 @@ async fn run_steps(cx: &mut StepCx<'_>) -> Result<Vec<StepReport>> {
             }
             Err(e) => return Err(cx.with_evidence(&label, e).await),
         }
-        // Nothing after it can run without Dex, or oauth2-proxy.
-        if matches!(step, Step::DexStart(_)) && cx.dex.is_none() {
+        // Nothing after it that needs Dex can run without it, nor anything
+        // after oauth2-proxy's failed start.
+        let dex_needed = cx.scenario.steps[i + 1..]
+            .iter()
+            .any(|s| s.data().needs().contains(&Need::Dex));
+        if matches!(step, Step::DexStart(_)) && cx.dex.is_none() && dex_needed {
             break;
         }
         if matches!(step, Step::Oauth2ProxyStart(_)) && !cx.front.serving() {

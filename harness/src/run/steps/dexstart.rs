@@ -29,6 +29,9 @@ pub(crate) struct Startup {
     refusal: Option<String>,
     /// Why Dex is not serving: its exit (with its log) or the refusal.
     failure: Option<Failure>,
+    /// Where Dex was to listen (`https://<addr>`), served or not: what a
+    /// gateway in front of it routes to.
+    pub(crate) planned: Option<String>,
 }
 
 struct Failure {
@@ -49,6 +52,7 @@ impl Startup {
             ingress: None,
             refusal: None,
             failure: None,
+            planned: None,
         })
     }
 
@@ -133,6 +137,7 @@ pub(crate) async fn start_dex(
     config: serde_json::Value,
 ) -> Result<()> {
     let tolerate = has_dex_start(&cx.scenario);
+    cx.startup.planned = Some(format!("https://{}", plan.addr));
     if let Some(refusal) = cx.startup.refusal.clone() {
         cx.evidence.charm.push(refusal.clone());
         if !tolerate {

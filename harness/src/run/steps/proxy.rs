@@ -199,12 +199,14 @@ pub(crate) async fn start_front(cx: &mut StepCx<'_>) -> Result<()> {
         Err(e) => return Err(e),
     }
     if let Some(istio) = cx.scenario.istio.clone() {
-        let dex = cx
-            .dex
-            .as_ref()
-            .ok_or_else(|| Error::step("istio", "the gateway routes `/dex/` to Dex: add `dex`"))?;
+        // Dex's address, whether Dex serves or not (a gateway in front of a
+        // Dex that did not start still routes to it).
+        let dex =
+            cx.startup.planned.clone().ok_or_else(|| {
+                Error::step("istio", "the gateway routes `/dex/` to Dex: add `dex`")
+            })?;
         let backends = Backends {
-            dex: format!("https://{}", dex.addr()),
+            dex,
             oauth2_proxy: cx.front.oauth2_proxy.url(),
             app: format!("http://{}", cx.front.upstream_addr),
         };
