@@ -8,6 +8,7 @@ mod diagnose;
 mod keycloak_representations;
 mod kind;
 mod scenario_files;
+mod side_by_side;
 mod signature_sources;
 mod supervision;
 mod tidy;

@@ -107,8 +107,9 @@ pub struct Served(Discovery);
 
 impl Served {
     pub async fn discover(admin: &kube::Client) -> Result<Served> {
+        // Aggregated discovery: two requests, not one per API group.
         Discovery::new(admin.clone())
-            .run()
+            .run_aggregated()
             .await
             .map(Served)
             .map_err(|e| Error::step("discovery", e.to_string()))
@@ -179,8 +180,12 @@ impl Served {
     }
 }
 
+/// What `can_i` answers when the apiserver refuses the credential itself.
+pub const REFUSED: &str = "unauthenticated";
+
 /// Whether the client's credential may do `action` (`yes`/`no`, as
-/// kubectl prints it), and the apiserver's reason when it gives one.
+/// kubectl prints it; [`REFUSED`] when the credential is not accepted), and
+/// the apiserver's reason when it gives one.
 pub async fn can_i(client: &kube::Client, action: &Action) -> Result<(String, Option<String>)> {
     let review = SelfSubjectAccessReview {
         spec: SelfSubjectAccessReviewSpec {
@@ -196,10 +201,18 @@ pub async fn can_i(client: &kube::Client, action: &Action) -> Result<(String, Op
         },
         ..Default::default()
     };
-    let answer = Api::<SelfSubjectAccessReview>::all(client.clone())
+    let answer = match Api::<SelfSubjectAccessReview>::all(client.clone())
         .create(&PostParams::default(), &review)
         .await
-        .map_err(|e| Error::step("SelfSubjectAccessReview", e.to_string()))?;
+    {
+        Ok(answer) => answer,
+        // The credential itself is refused (a token the apiserver does not
+        // accept): no answer, as kubectl gives none.
+        Err(kube::Error::Api(status)) if status.code == 401 => {
+            return Ok((REFUSED.to_string(), Some(status.message.clone())));
+        }
+        Err(e) => return Err(Error::step("SelfSubjectAccessReview", e.to_string())),
+    };
     let status = answer.status.unwrap_or_default();
     let reason = status.reason.filter(|r| !r.is_empty());
     Ok((
