@@ -58,7 +58,25 @@
 //! `success: null` where either outcome is evidence (what `diagnose` writes:
 //! a failure is then the step's report). `bindings_can_i: {}` asks each
 //! binding of `apiserver.rbac` for a request its role allows, with every
-//! signed-in user's token and as the binding's subject.
+//! signed-in user's token and as the binding's subject. Who the apiserver
+//! takes a user for, exactly, and guide 003's own commands:
+//!
+//! ```yaml
+//!   - kubectl: { as: u@example.com, args: [auth, whoami], whoami: { username: u@example.com, groups: [admins, "system:authenticated"] } }
+//!   - can_i: { rows: [[u@example.com, [admins], create pods, "yes"]] }   # own token and impersonated must agree
+//!   - kubelogin: { setup: true, user: u@example.com, args: [...], expect: { claims: { sub: "..." } } }
+//!   - kubelogin: { default_listen: true, occupied: [8000], user: u@example.com, args: [...], success: false }
+//!   - kubectl: { as: oidc, args: [get, pods], no_terminal: true, success: false }
+//!   - set_groups: { user: viewer@example.com, groups: [editors] }   # the console's Groups tab
+//! ```
+//!
+//! oauth2-proxy's session, as a user sees it:
+//!
+//! ```yaml
+//!   - proxy_login: { user: jane, expect: { password_forms: 1, cookie: { name: oauth2_proxy_kubeflow, lifetime_seconds: 86400, http_only: true } } }
+//!   - proxy_sign_out: { expect: { cookies_absent: [oauth2_proxy_kubeflow], page_text: Sign in with Dex } }
+//!   - proxy_login: { user: jane, again: true, expect: { password_forms: 0 } }   # the same browser
+//! ```
 //!
 //! Charmed Kubeflow gives Dex its connectors as one string, the value of
 //! `juju config dex-auth connectors=...`; `dex.connectors_json` holds it and
