@@ -133,15 +133,10 @@ fn predict(
     let name = format!("{prefix}{}", claims[claim.as_str()].as_str()?);
     let mut all = match groups {
         None => Vec::new(),
-        Some(Mapping::Claim { claim, prefix }) => match &claims[claim.as_str()] {
-            Value::String(g) => vec![format!("{prefix}{g}")],
-            Value::Array(gs) => gs
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|g| format!("{prefix}{g}"))
-                .collect(),
-            _ => Vec::new(),
-        },
+        Some(Mapping::Claim { claim, prefix }) => claim_groups(claims, claim)
+            .into_iter()
+            .map(|g| format!("{prefix}{g}"))
+            .collect(),
         Some(Mapping::Expression(_)) => return None,
     };
     all.push("system:authenticated".to_string());

@@ -211,3 +211,11 @@ pub fn random_token(len: usize) -> String {
         .map(char::from)
         .collect()
 }
+
+/// Now, in seconds since the epoch: the unit of a token's `iat` and `exp`.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

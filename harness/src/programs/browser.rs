@@ -178,10 +178,7 @@ impl Browser {
 
     /// The cookies the browser holds for the current page's host.
     pub async fn cookies(&self) -> Vec<SeenCookie> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default();
+        let now = crate::infra::oidc::unix_now();
         self.client
             .get_all_cookies()
             .await

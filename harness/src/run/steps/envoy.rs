@@ -54,11 +54,9 @@ impl Perform for EnvoyJwt {
             })?
             .to_string();
         let http = cx.run.ca.http_client()?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default();
-        let outcome = envoy.check(&http, &token, now).await;
+        let outcome = envoy
+            .check(&http, &token, crate::infra::oidc::unix_now())
+            .await;
         let roles = outcome.roles.clone().unwrap_or_default();
         let visible = osmo_pools::visible_pools(&roles, &self.pools);
         let mut lines = outcome.lines();

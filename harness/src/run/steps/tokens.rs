@@ -133,7 +133,7 @@ pub(super) async fn note_refused(
         source,
         claims,
         kid,
-        used_at: now(),
+        used_at: crate::infra::oidc::unix_now(),
         key_published,
         kubectl: line,
         from_cache,
@@ -170,11 +170,4 @@ pub(super) fn cached_id_token(dir: &Path) -> Option<(PathBuf, String)> {
         .collect();
     found.sort_by_key(|(modified, _, _)| *modified);
     found.pop().map(|(_, p, t)| (p, t))
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

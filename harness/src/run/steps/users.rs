@@ -96,10 +96,7 @@ impl Perform for SetGroups {
         cx.evidence.group_changes.push(GroupChange {
             user: self.user.clone(),
             groups: self.groups.clone(),
-            at: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or_default(),
+            at: crate::infra::oidc::unix_now(),
             identities_before: cx.evidence.identities.len(),
             envoy_before: cx.evidence.envoy.len(),
         });
