@@ -114,7 +114,7 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
     },
     /// Install the pinned real programs (done implicitly by `run`).
     Setup {
-        /// Print programs, versions and paths.
+        /// Print the versions table (overrides applied) and what is installed, installing nothing.
         #[arg(long)]
         list: bool,
     },
@@ -195,21 +195,45 @@ fn main() -> ExitCode {
     }
 }
 
+/// The versions table: what this run would use, and what is installed.
+fn print_setup_list() {
+    println!(
+        "{:<23} {:<36} {:<9} {:<40} IMAGE (containers backend)",
+        "PROGRAM", "VERSION", "INSTALLED", "SOURCE"
+    );
+    for row in oidc_harness::toolchain::list() {
+        let version = if row.version != row.pinned && !row.pinned.is_empty() {
+            format!("{} ({} overrides {})", row.version, row.env, row.pinned)
+        } else {
+            row.version
+        };
+        println!(
+            "{:<23} {:<36} {:<9} {:<40} {}",
+            row.program,
+            version,
+            if row.installed { "yes" } else { "no" },
+            row.source,
+            row.image.as_deref().unwrap_or("-")
+        );
+        if row.installed {
+            println!("{:<23} {}", "", row.path.display());
+        }
+    }
+    println!(
+        "cache: {} (override a version with the variable of its row, e.g. OIDC_HARNESS_KEYCLOAK_VERSION=26.5.6)",
+        oidc_harness::toolchain::cache_dir().display()
+    );
+}
+
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Setup { list } => {
-            let programs = tokio::task::spawn_blocking(oidc_harness::toolchain::ensure).await??;
             if list {
-                for row in oidc_harness::toolchain::list(&programs) {
-                    println!(
-                        "{:<13} {:<40} {}  ({})",
-                        row.program,
-                        row.version,
-                        row.path.display(),
-                        row.source
-                    );
-                }
+                oidc_harness::toolchain::versions::check_overrides()?;
+                print_setup_list();
+                return Ok(ExitCode::SUCCESS);
             }
+            tokio::task::spawn_blocking(oidc_harness::toolchain::ensure).await??;
             Ok(ExitCode::SUCCESS)
         }
         Command::List { scenarios } => {

@@ -1,4 +1,4 @@
-//! The options of the pinned oauth2-proxy (v7.15.2), read from its source:
+//! The options of the pinned oauth2-proxy (v7.15.6), read from its source:
 //! `pkg/apis/options/legacy_options.go` (+ `options.go`, `cookie.go`, `sessions.go`,
 //! `logging.go`, `app.go` for the squashed `Options`, `Cookie`, `SessionOptions`,
 //! `Logging`, `Templates` structs; `load.go`; `main.go` for the flag-only options).

