@@ -73,6 +73,16 @@ pub fn dex_config_keys(dex: &versions::GoProgram) -> Option<PathBuf> {
     (dex.overridden && path.exists()).then_some(path)
 }
 
+/// actionlint (the tests lint `ci/nightly.yml` with it), built on first use.
+pub fn actionlint() -> Result<PathBuf> {
+    let cache = cache_dir();
+    std::fs::create_dir_all(&cache)
+        .context(|| format!("creating the cache {}", cache.display()))?;
+    let _lock = lock(&cache.join(".lock"))?;
+    let dir = go::ensure(&cache, &versions::ACTIONLINT)?;
+    Ok(dir.join("actionlint"))
+}
+
 /// Where setup wrote the config keys it read from the Dex source it built.
 pub fn installed_dex_config_keys() -> PathBuf {
     go::config_keys_path(&cache_dir(), &versions::DEX)

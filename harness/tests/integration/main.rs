@@ -4,6 +4,7 @@
 mod bad_input;
 mod bad_user_files;
 mod catalogue;
+mod ci_workflow;
 mod dex_config_keys;
 mod diagnose;
 mod keycloak_representations;
