@@ -15,6 +15,18 @@ use oidc_harness::run::run_case;
 use oidc_harness::run::{Owner, Run};
 use oidc_harness::scenario::{self, Case};
 
+/// The cases that also run on the container backend (Keycloak, Dex and
+/// oauth2-proxy as containers).
+const CONTAINERS: &str = "containers/";
+const CONTAINER_CASES: &[&str] = &[
+    "paletteai/dex-keycloak/base",
+    "paletteai/dex-keycloak/redirect-uri-trailing-slash-in-keycloak",
+    "paletteai/dex-keycloak/insecure-enable-groups-missing",
+    "kubeflow/dex-keycloak/base",
+    "kubeflow/dex-keycloak/unverified-email-without-insecure-flag",
+    "kubeflow/dex-keycloak/groups-scope-not-requested-by-oauth2-proxy",
+];
+
 fn main() {
     oidc_harness::run::keeper_main_if_requested();
     let args = Arguments::from_args();
@@ -29,14 +41,37 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let trials = files
+    let cases: Vec<Case> = files.iter().flat_map(|f| f.cases()).collect();
+    let mut trials: Vec<Trial> = cases
         .iter()
-        .flat_map(|f| f.cases())
+        .cloned()
         .map(|case| {
             let name = case.name.clone();
             Trial::test(name, move || run(&case))
         })
         .collect();
+    // The same cases on the container backend (local images of the same
+    // programs; `OIDC_HARNESS_IMAGES=official` runs the official images).
+    trials.extend(
+        cases
+            .into_iter()
+            .filter(|c| CONTAINER_CASES.contains(&c.name.as_str()))
+            .map(|mut case| {
+                // Its own folder under target/harness, beside the native run's.
+                case.name = format!("{CONTAINERS}{}", case.name);
+                Trial::test(case.name.clone(), move || {
+                    oidc_harness::infra::container::select(
+                        oidc_harness::infra::container::Backend::Containers,
+                    );
+                    if std::env::var(oidc_harness::toolchain::images::IMAGES_ENV).as_deref()
+                        != Ok("official")
+                    {
+                        oidc_harness::toolchain::images::select_local();
+                    }
+                    run(&case)
+                })
+            }),
+    );
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -47,12 +82,14 @@ fn run(case: &Case) -> Result<(), Failed> {
         run_case(&run, case).await
     });
     let report = report.map_err(|e| Failed::from(e.to_string()))?;
+    // A container-backend run shows what the native one shows: same rows.
+    let name = case.name.trim_start_matches(CONTAINERS);
     // `OIDC_HARNESS_RECORD_EVIDENCE=1`: keep what this passing case showed
     // as a row of the catalogue's table test (fixtures/evidence/).
     if std::env::var_os("OIDC_HARNESS_RECORD_EVIDENCE").is_some() {
         let to = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../fixtures/evidence")
-            .join(format!("{}.json", case.name.replace('/', "__")));
+            .join(format!("{}.json", name.replace('/', "__")));
         std::fs::copy(report.dir.join("evidence.json"), &to)
             .map_err(|e| Failed::from(format!("recording {}: {e}", to.display())))?;
     }
@@ -62,13 +99,13 @@ fn run(case: &Case) -> Result<(), Failed> {
         // The ID token's claims; behind a proxy that passes no token, the
         // identity headers the application received.
         let seen = step.claims.as_ref().or(step.identity_headers.as_ref());
-        if let (Some(name), Some(claims)) = (&step.snapshot, seen) {
-            let snapshot = format!("{}__{name}", case.name.replace('/', "__"));
+        if let (Some(snap), Some(claims)) = (&step.snapshot, seen) {
+            let snapshot = format!("{}__{snap}", name.replace('/', "__"));
             let mut settings = insta::Settings::clone_current();
             settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
             settings.set_prepend_module_to_snapshot(false);
             settings.set_sort_maps(true);
-            settings.set_description(format!("{}: {}", case.name, step.step));
+            settings.set_description(format!("{name}: {}", step.step));
             settings.bind(|| insta::assert_yaml_snapshot!(snapshot, claims));
         }
     }

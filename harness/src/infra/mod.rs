@@ -2,6 +2,7 @@
 //! client, Dex's log lines, YAML with locations, and the static check of a
 //! Dex config.
 
+pub mod container;
 pub mod dexcheck;
 pub mod dexlog;
 pub mod mask;

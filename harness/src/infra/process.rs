@@ -39,6 +39,8 @@ pub struct Spec {
     pub log: PathBuf,
     /// Append to the log instead of starting it afresh (a restart).
     pub append_log: bool,
+    /// Run as a container of this image instead (the container backend).
+    pub image: Option<super::container::Image>,
 }
 
 impl Spec {
@@ -51,6 +53,7 @@ impl Spec {
             cwd: None,
             log: log_dir.join(format!("{name}.log")),
             append_log: false,
+            image: None,
         }
     }
 
@@ -79,18 +82,62 @@ impl Spec {
         self.cwd = Some(dir.into());
         self
     }
+
+    /// Runs it as a container of `image` (the container backend).
+    pub fn in_container(mut self, image: Option<super::container::Image>) -> Self {
+        self.image = image;
+        self
+    }
 }
 
 /// A running program; its process group is killed when this is dropped.
 #[derive(Debug)]
 pub struct Supervised {
     name: String,
-    child: Child,
+    child: Running,
     log: PathBuf,
     keep: bool,
 }
 
+/// A process of the program, or its container.
+#[derive(Debug)]
+enum Running {
+    Process(Child),
+    Container(Box<super::container::Running>),
+}
+
 impl Supervised {
+    /// Starts `spec` as a process, or as a container when it names an image.
+    pub async fn launch(spec: Spec) -> Result<Supervised> {
+        let Some(image) = spec.image.clone() else {
+            return Supervised::spawn(spec);
+        };
+        if let Some(dir) = spec.log.parent() {
+            std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
+        }
+        let args: Vec<String> = spec
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().to_string())
+            .collect();
+        let running = super::container::Running::start(
+            &spec.name,
+            &image,
+            &args,
+            &spec.env,
+            &spec.log,
+            spec.append_log,
+        )
+        .await?;
+        Ok(Supervised {
+            name: spec.name,
+            child: Running::Container(Box::new(running)),
+            log: spec.log,
+            keep: keep_requested(),
+        })
+    }
+
+    /// Starts `spec` as a process of the machine.
     pub fn spawn(spec: Spec) -> Result<Supervised> {
         if let Some(dir) = spec.log.parent() {
             std::fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
@@ -134,14 +181,26 @@ impl Supervised {
         tracing::debug!(program = %spec.name, pid = child.id(), log = %spec.log.display(), "started");
         Ok(Supervised {
             name: spec.name,
-            child,
+            child: Running::Process(child),
             log: spec.log,
             keep: keep_requested(),
         })
     }
 
+    /// The process id (0 for a container: see [`Supervised::where_it_runs`]).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        match &self.child {
+            Running::Process(c) => c.id(),
+            Running::Container(_) => 0,
+        }
+    }
+
+    /// `pid N` or `container ID`.
+    pub fn where_it_runs(&self) -> String {
+        match &self.child {
+            Running::Process(c) => format!("pid {}", c.id()),
+            Running::Container(c) => format!("container {}", c.id()),
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -163,8 +222,11 @@ impl Supervised {
     }
 
     /// `Some(status)` once the program has exited.
-    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
+    pub async fn exited(&mut self) -> Option<String> {
+        match &mut self.child {
+            Running::Process(c) => c.try_wait().ok().flatten().map(|s| s.to_string()),
+            Running::Container(c) => c.exited().await,
+        }
     }
 
     /// A start-up error carrying the last log lines.
@@ -194,7 +256,7 @@ impl Supervised {
             let ready_now = tokio::time::timeout(Duration::from_secs(2), ready())
                 .await
                 .unwrap_or(false);
-            if let Some(status) = self.exited() {
+            if let Some(status) = self.exited().await {
                 return Err(self.start_error(format!("exited with {status} before {what}")));
             }
             if ready_now {
@@ -211,8 +273,13 @@ impl Supervised {
 
     /// Kills the process group now and reaps the child.
     pub fn kill(&mut self) {
-        let _ = killpg(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL);
-        let _ = self.child.wait();
+        match &mut self.child {
+            Running::Process(c) => {
+                let _ = killpg(Pid::from_raw(c.id() as i32), Signal::SIGKILL);
+                let _ = c.wait();
+            }
+            Running::Container(c) => c.kill(),
+        }
     }
 }
 
@@ -220,9 +287,9 @@ impl Drop for Supervised {
     fn drop(&mut self) {
         if self.keep {
             eprintln!(
-                "HARNESS_KEEP: leaving {} running (pid {}, log {})",
+                "HARNESS_KEEP: leaving {} running ({}, log {})",
                 self.name,
-                self.child.id(),
+                self.where_it_runs(),
                 self.log.display()
             );
             return;
@@ -277,18 +344,28 @@ static WATCHDOG: OnceLock<Mutex<Option<ChildStdin>>> = OnceLock::new();
 
 /// Tells this process's watchdog about a new process group.
 fn watchdog_register(pgid: u32) {
+    watchdog_tell(&pgid.to_string());
+}
+
+/// Tells this process's watchdog about a container to remove.
+pub(super) fn watchdog_register_container(id: &str) {
+    watchdog_tell(&format!("c:{id}"));
+}
+
+fn watchdog_tell(line: &str) {
     if keep_requested() {
         return;
     }
     let cell = WATCHDOG.get_or_init(|| Mutex::new(start_watchdog()));
     if let Some(stdin) = cell.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-        let _ = writeln!(stdin, "{pgid}");
+        let _ = writeln!(stdin, "{line}");
     }
 }
 
 fn start_watchdog() -> Option<ChildStdin> {
-    // Reads group ids until EOF (the harness is gone), then kills each group.
-    let script = r#"trap '' INT TERM HUP; g=""; while read p; do g="$g $p"; done; for p in $g; do kill -s KILL -- "-$p" 2>/dev/null; done"#;
+    // Reads group ids (and `c:<id>` of containers) until EOF (the harness is
+    // gone), then kills each group and removes each container.
+    let script = r#"trap '' INT TERM HUP; g=""; while read p; do g="$g $p"; done; for p in $g; do case $p in c:*) docker rm -f "${p#c:}" >/dev/null 2>&1;; *) kill -s KILL -- "-$p" 2>/dev/null;; esac; done"#;
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(script)

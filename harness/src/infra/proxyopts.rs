@@ -84,6 +84,7 @@ pub const OPTIONS: &[ProxyOption] = &[
     ProxyOption { cfg: "entra_id_allowed_tenants", flag: "entra-id-allowed-tenant", kind: Kind::List },
     ProxyOption { cfg: "entra_id_federated_token_auth", flag: "entra-id-federated-token-auth", kind: Kind::Bool },
     ProxyOption { cfg: "bitbucket_team", flag: "bitbucket-team", kind: Kind::String },
+    ProxyOption { cfg: "bitbucket_workspace", flag: "bitbucket-workspace", kind: Kind::String },
     ProxyOption { cfg: "bitbucket_repository", flag: "bitbucket-repository", kind: Kind::String },
     ProxyOption { cfg: "github_org", flag: "github-org", kind: Kind::String },
     ProxyOption { cfg: "github_team", flag: "github-team", kind: Kind::String },

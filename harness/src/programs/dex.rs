@@ -97,11 +97,16 @@ impl Dex {
         let text = crate::infra::yaml::to_string(&config)
             .map_err(|e| Error::step("dex config", e.to_string()))?;
         std::fs::write(&path, text).context(|| format!("writing {}", path.display()))?;
-        let mut spec = Spec::new(PROGRAM, binary, dir).arg("serve").arg(&path);
+        let ca_dir = ca.cert_file().parent().unwrap_or(dir).to_path_buf();
+        let image = super::container_image(PROGRAM, &["dex"], &[dir, &ca_dir])?;
+        let mut spec = Spec::new(PROGRAM, binary, dir)
+            .arg("serve")
+            .arg(&path)
+            .in_container(image);
         for (k, v) in &plan.env {
             spec = spec.env(k, v);
         }
-        let mut process = Supervised::spawn(spec.clone())?;
+        let mut process = Supervised::launch(spec.clone()).await?;
         let http = ca.http_client()?;
         let discovery = format!("{}/.well-known/openid-configuration", plan.internal());
         process
@@ -123,7 +128,7 @@ impl Dex {
     /// of Dex does.
     pub async fn restart(&mut self, ca: &Ca) -> Result<()> {
         self.process.kill();
-        let mut process = Supervised::spawn(self.spec.clone().restarted())?;
+        let mut process = Supervised::launch(self.spec.clone().restarted()).await?;
         let http = ca.http_client()?;
         let discovery = format!("{}/.well-known/openid-configuration", self.plan.internal());
         process

@@ -50,16 +50,22 @@ impl Keycloak {
             tmp = dir.join("keycloak-tmp").display()
         );
         std::fs::create_dir_all(dir.join("keycloak-tmp")).ok();
-        let spec = Spec::new(PROGRAM, "bash", dir)
-            .arg(install.kc_sh())
+        let ca_dir = ca.cert_file().parent().unwrap_or(dir).to_path_buf();
+        let image = super::container_image(PROGRAM, &[], &[dir, &ca_dir])?;
+        // The native install is built (`kc.sh build --db=dev-mem`) for
+        // `--optimized`; an image built with other options builds again at
+        // `start` for the same option.
+        let spec = match &image {
+            None => Spec::new(PROGRAM, "bash", dir)
+                .arg(install.kc_sh())
+                .args(["start", "--optimized"])
+                .env("JAVA_HOME", install.java_home.to_string_lossy()),
+            Some(_) => Spec::new(PROGRAM, "kc.sh", dir).args(["start", "--db=dev-mem"]),
+        };
+        let spec = spec
             // `--cache=local`: no JGroups cluster, whose fixed ports (7800, 57800)
             // would collide between two runs side by side.
-            .args([
-                "start",
-                "--optimized",
-                "--http-enabled=false",
-                "--cache=local",
-            ])
+            .args(["--http-enabled=false", "--cache=local"])
             .arg(format!("--http-host={ip}"))
             .arg(format!("--https-port={}", addr.port()))
             .arg(format!("--hostname={url}"))
@@ -71,11 +77,11 @@ impl Keycloak {
                 "--https-certificate-key-file={}",
                 cert.key_file.display()
             ))
-            .env("JAVA_HOME", install.java_home.to_string_lossy())
             .env("JAVA_OPTS_APPEND", java_opts)
             .env("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN_USER)
-            .env("KC_BOOTSTRAP_ADMIN_PASSWORD", &admin_password);
-        let mut process = Supervised::spawn(spec)?;
+            .env("KC_BOOTSTRAP_ADMIN_PASSWORD", &admin_password)
+            .in_container(image);
+        let mut process = Supervised::launch(spec).await?;
         let http = ca.http_client()?;
         let discovery = format!("{url}/realms/master/.well-known/openid-configuration");
         process

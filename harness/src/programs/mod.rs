@@ -31,3 +31,22 @@ pub trait Program {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 }
+
+/// On the container backend, the image `program` runs from, with `command`
+/// before its arguments and `mounts` at their own paths; `None` on the
+/// native backend.
+pub(crate) fn container_image(
+    program: &str,
+    command: &[&str],
+    mounts: &[&Path],
+) -> crate::error::Result<Option<crate::infra::container::Image>> {
+    use crate::infra::container::{Backend, Image, backend};
+    if backend()? == Backend::Native {
+        return Ok(None);
+    }
+    Ok(Some(Image {
+        reference: crate::toolchain::images::reference(program),
+        command: command.iter().map(|c| c.to_string()).collect(),
+        mounts: mounts.iter().map(|m| m.to_path_buf()).collect(),
+    }))
+}

@@ -95,7 +95,9 @@ impl OAuth2Proxy {
         for (k, v) in &given.env {
             spec = spec.env(k, v);
         }
-        let mut process = Supervised::spawn(spec)?;
+        let ca_dir = ca.cert_file().parent().unwrap_or(dir).to_path_buf();
+        let spec = spec.in_container(super::container_image(PROGRAM, &[], &[dir, &ca_dir])?);
+        let mut process = Supervised::launch(spec).await?;
         let http = ca.http_client()?;
         let ping = format!("{}/ping", plan.url());
         process

@@ -80,7 +80,17 @@ impl Run {
                 format!("cli-{}", std::process::id()),
             ),
         };
-        let state = out_dir().join(".runs").join(key);
+        let backend = crate::infra::container::backend()?;
+        if backend == crate::infra::container::Backend::Containers && toolchain::images::local() {
+            let p = programs.clone();
+            tokio::task::spawn_blocking(move || toolchain::images::ensure_local(&p))
+                .await
+                .map_err(|e| Error::toolchain("images", e.to_string()))??;
+        }
+        // One shared Keycloak per run and backend.
+        let state = out_dir()
+            .join(".runs")
+            .join(format!("{key}-{}", backend.name()));
         std::fs::create_dir_all(&state).context(|| format!("creating {}", state.display()))?;
         let lock = std::fs::OpenOptions::new()
             .create(true)
@@ -125,8 +135,18 @@ async fn start_keeper(exe: &Path, state: &Path, watch: i32) -> Result<Endpoint> 
         .try_clone()
         .context(|| format!("opening {}", log.display()))?;
     let mut cmd = Command::new(exe);
+    let backend = crate::infra::container::backend()?;
     cmd.env(KEEPER_ENV, state)
         .env(WATCH_ENV, watch.to_string())
+        .env(crate::infra::container::BACKEND_ENV, backend.name())
+        .env(
+            toolchain::images::IMAGES_ENV,
+            if toolchain::images::local() {
+                "local"
+            } else {
+                "official"
+            },
+        )
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);

@@ -7,7 +7,9 @@
 
 mod browser;
 mod dex_shim;
+mod docker;
 mod go;
+pub mod images;
 mod java;
 mod keycloak;
 pub mod versions;
