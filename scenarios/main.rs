@@ -47,7 +47,7 @@ fn main() {
         .cloned()
         .map(|case| {
             let name = case.name.clone();
-            Trial::test(name, move || run(&case))
+            Trial::test(name, move || run(&case).map(drop))
         })
         .collect();
     // The same cases on the container backend (local images of the same
@@ -68,14 +68,23 @@ fn main() {
                     {
                         oidc_harness::toolchain::images::select_local();
                     }
-                    run(&case)
+                    let dir = run(&case)?;
+                    // The programs ran as containers, not as processes.
+                    let dex = std::fs::read_to_string(dir.join("dex.log")).unwrap_or_default();
+                    if !dex.starts_with("# oidc-harness: container ") {
+                        return Err(
+                            format!("{}: Dex did not run as a container", dir.display()).into()
+                        );
+                    }
+                    Ok(())
                 })
             }),
     );
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn run(case: &Case) -> Result<(), Failed> {
+/// Runs `case`; its folder under target/harness.
+fn run(case: &Case) -> Result<std::path::PathBuf, Failed> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| Failed::from(e.to_string()))?;
     let report = rt.block_on(async {
         let run = Run::join(Owner::TestRunner).await?;
@@ -109,5 +118,5 @@ fn run(case: &Case) -> Result<(), Failed> {
             settings.bind(|| insta::assert_yaml_snapshot!(snapshot, claims));
         }
     }
-    Ok(())
+    Ok(report.dir)
 }

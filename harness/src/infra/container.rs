@@ -110,6 +110,14 @@ impl Running {
             .truncate(!append)
             .open(log)
             .map_err(|e| Error::toolchain(name, format!("creating {}: {e}", log.display())))?;
+        let mut file = file;
+        let tag_id = crate::infra::oidc::random_token(12);
+        // Says where the lines below come from (and that this ran as a container).
+        let _ = writeln!(
+            file,
+            "# oidc-harness: container oidc-harness.container={tag_id} of {}",
+            image.reference
+        );
         let sink = Arc::new(Mutex::new(file));
         let consumer = move |frame: &LogFrame| {
             let bytes = match frame {
@@ -121,9 +129,8 @@ impl Running {
         };
         let mut command = image.command.clone();
         command.extend(args.iter().cloned());
-        // Names this container before it has an id: a failed start leaves a
-        // created container behind, removed by this label.
-        let tag_id = crate::infra::oidc::random_token(12);
+        // `tag_id` names this container before it has an id: a failed start
+        // leaves a created container behind, removed by this label.
         let uid = nix::unistd::getuid();
         let gid = nix::unistd::getgid();
         let mut request = GenericImage::new(repo, tag)
