@@ -316,6 +316,23 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
         cases.len(),
         dir.display()
     );
+    // What runs: the versions (overrides named) and the backend.
+    let backend = oidc_harness::infra::container::backend()?;
+    let versions: Vec<String> = oidc_harness::toolchain::versions::pins()
+        .into_iter()
+        .filter(|p| p.program != "actionlint")
+        .map(|p| {
+            if p.overridden {
+                format!(
+                    "{} {} ({} overrides {})",
+                    p.program, p.version, p.env, p.pinned
+                )
+            } else {
+                format!("{} {}", p.program, p.version)
+            }
+        })
+        .collect();
+    eprintln!("backend {}; {}", backend.name(), versions.join(", "));
     let started = Instant::now();
     let run = Run::join(Owner::ThisProcess).await?;
     eprintln!(

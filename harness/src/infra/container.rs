@@ -142,6 +142,14 @@ impl Running {
             .with_label("oidc-harness.run", std::process::id().to_string())
             .with_label("oidc-harness.program", name)
             .with_label("oidc-harness.container", &tag_id)
+            .with_label(
+                "oidc-harness.dir",
+                image
+                    .mounts
+                    .first()
+                    .map(|m| m.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+            )
             .with_cmd(command)
             .with_log_consumer(consumer);
         // A folder inside another mounted one is there already.
@@ -168,7 +176,7 @@ impl Running {
                 "cannot start a container of {}: {e}{}",
                 image.reference,
                 if e.to_string().contains("No such image") || e.to_string().contains("pull") {
-                    " (no registry reachable? build local images: see README, Container backend)"
+                    " (no registry reachable? OIDC_HARNESS_IMAGES=local builds and runs local images of the same programs: README, Container backend)"
                 } else {
                     ""
                 }

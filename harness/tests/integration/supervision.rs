@@ -156,3 +156,63 @@ fn kill_9_during_a_kubelogin_step_leaves_no_process() {
         "left running after kill -9 during kubelogin",
     );
 }
+
+/// Containers of the run (their first mount, label `oidc-harness.dir`, is
+/// under `marker`), with the program each runs.
+fn containers_under(marker: &str) -> Vec<String> {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--format",
+            "{{.Label \"oidc-harness.dir\"}} {{.Label \"oidc-harness.program\"}}",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with(marker))
+        .map(String::from)
+        .collect()
+}
+
+/// On the container backend, a `kill -9` of the harness with Keycloak, Dex
+/// and oauth2-proxy up as containers (and Chromium as a process) leaves no
+/// container and no process of the run.
+#[test]
+fn kill_9_on_the_container_backend_leaves_no_container() {
+    let out = tempfile::tempdir().unwrap();
+    let marker = out.path().display().to_string();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut harness = harness_in(&out, |cmd| {
+        cmd.args(["run", "kubeflow/dex-keycloak/base", "--scenarios"])
+            .arg(&scenarios)
+            .env("OIDC_HARNESS_BACKEND", "containers")
+            .env("OIDC_HARNESS_IMAGES", "local");
+    });
+    let busy = wait_for(Duration::from_secs(600), || {
+        let running = containers_under(&marker);
+        let has = |what: &str| running.iter().any(|c| c.ends_with(what));
+        has(" keycloak")
+            && has(" dex")
+            && has(" oauth2-proxy")
+            && processes_mentioning(&marker)
+                .iter()
+                .any(|(_, c)| c.contains("chromium-profile"))
+    });
+    assert!(
+        busy,
+        "the run never had keycloak, dex and oauth2-proxy containers and chromium up at once: {:?}",
+        containers_under(&marker)
+    );
+    kill_9_and_expect_nothing_left(
+        &mut harness,
+        &marker,
+        Duration::from_secs(20),
+        "processes left after kill -9 on the container backend",
+    );
+    let gone = wait_for(Duration::from_secs(20), || {
+        containers_under(&marker).is_empty()
+    });
+    assert!(gone, "containers left: {:?}", containers_under(&marker));
+}
