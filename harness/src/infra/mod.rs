@@ -5,6 +5,7 @@
 pub mod container;
 pub mod dexcheck;
 pub mod dexlog;
+pub mod forge;
 pub mod mask;
 pub mod oidc;
 pub mod process;

@@ -40,6 +40,7 @@ macro_rules! step_kinds {
             SetPassword(SetPassword),
             SetGroups(SetGroups),
             ProxySignOut(ProxySignOut),
+            ForgeToken(ForgeToken),
         }
     };
 }
@@ -440,6 +441,10 @@ pub struct Kubectl {
     /// username, and every group in the apiserver's order).
     #[serde(default)]
     pub whoami: Option<Whoami>,
+    /// What the apiserver's log must show for the request (its reason for a
+    /// refusal: kubectl prints only "You must be logged in to the server").
+    #[serde(default)]
+    pub apiserver_log: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -834,6 +839,66 @@ impl StepData for WaitTokenExpired {
     }
     fn label(&self) -> String {
         format!("wait until {}'s token has expired", self.user)
+    }
+    fn needs(&self) -> Vec<Need> {
+        Vec::new()
+    }
+}
+
+/// A security probe: a forged copy of the ID token a user got in an earlier
+/// step, kept under another name for later steps (`kubectl as:`, `http_get
+/// bearer:`, `envoy_jwt user:`), which must see it refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgeToken {
+    /// Whose token is the template.
+    pub from: String,
+    /// The client it was got from, for steps that name one (`envoy_jwt`).
+    #[serde(default)]
+    pub client: Option<String>,
+    /// The name later steps use for the forged token.
+    #[serde(rename = "as")]
+    pub name: String,
+    pub forge: Forgery,
+}
+
+/// How a forged token differs from the real one (the claims stay the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Forgery {
+    /// Header `alg: none`, the signature left empty.
+    AlgNone,
+    /// Re-signed RS256 by a key not in the issuer's JWKS, under the issuer's `kid`.
+    ForeignKeySameKid,
+    /// Re-signed RS256 by a key not in the issuer's JWKS, under a new `kid`.
+    ForeignKeyNewKid,
+}
+
+impl Forgery {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Forgery::AlgNone => "`alg: none`, no signature",
+            Forgery::ForeignKeySameKid => {
+                "signed RS256 by a key not in the issuer's JWKS, under the issuer's kid"
+            }
+            Forgery::ForeignKeyNewKid => {
+                "signed RS256 by a key not in the issuer's JWKS, under a kid the JWKS lacks"
+            }
+        }
+    }
+}
+
+impl StepData for ForgeToken {
+    fn user(&self) -> Option<&str> {
+        Some(&self.from)
+    }
+    fn label(&self) -> String {
+        format!(
+            "forge_token {} from {}'s token: {}",
+            self.name,
+            self.from,
+            self.forge.describe()
+        )
     }
     fn needs(&self) -> Vec<Need> {
         Vec::new()

@@ -16,6 +16,8 @@ use crate::run::verify::{verify_error, verify_no_error, verify_text};
 
 impl Perform for Kubectl {
     async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        use crate::programs::Program;
+        let log_offset = cx.apiserver.as_ref().map(|a| a.log_text().len());
         let (success, text) = match cx.exec_users.get(&self.identity).cloned() {
             Some(entry) => kubectl_as_exec_user(cx, self, &entry).await?,
             None if self.sign_in.is_some() => {
@@ -61,6 +63,25 @@ impl Perform for Kubectl {
             ));
         }
         verify_text("kubectl's output", &self.output, &text)?;
+        if let (Some(wanted), Some(offset)) = (&self.apiserver_log, log_offset) {
+            // The apiserver writes its line as it answers: allow it a moment.
+            let api = cx.apiserver()?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+            let during = loop {
+                let during = api.log_text().get(offset..).unwrap_or_default().to_string();
+                if verify_text("", &Some(wanted.clone()), &during).is_ok()
+                    || std::time::Instant::now() > deadline
+                {
+                    break during;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            };
+            verify_text(
+                "the apiserver's log during the step",
+                &self.apiserver_log,
+                &during,
+            )?;
+        }
         if let Some(wanted) = &self.whoami {
             verify_whoami(wanted, seen.as_ref(), &text)?;
         }

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::infra::oidc::{Provider, get_json, peek_claims};
 use crate::model::evidence::RefusedToken;
 use crate::model::report::StepReport;
-use crate::model::steps::{Restartable, WaitTokenExpired};
+use crate::model::steps::{ForgeToken, Restartable, WaitTokenExpired};
 use crate::run::cx::StepCx;
 
 /// The longest `wait_token_expired` waits.
@@ -50,6 +50,47 @@ impl Perform for Restartable {
         };
         Ok(StepReport {
             output: Some(output),
+            ..Default::default()
+        })
+    }
+}
+
+/// A forged copy of a token, kept under its own name (and, with `client`,
+/// as that client's token response for steps that read one).
+impl Perform for ForgeToken {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let real = match &self.client {
+            Some(client) => cx
+                .grants
+                .get(&crate::run::cx::grant_key(client, &self.from))
+                .and_then(|g| g["id_token"].as_str())
+                .map(String::from),
+            None => cx.tokens.get(&self.from).cloned(),
+        }
+        .ok_or_else(|| {
+            Error::step(
+                "forge_token",
+                format!("no token for `{}`: get one in an earlier step", self.from),
+            )
+        })?;
+        let forged = crate::infra::forge::forge(&real, self.forge)?;
+        cx.tokens.insert(self.name.clone(), forged.clone());
+        if let Some(claims) = cx.claims.get(&self.from).cloned() {
+            cx.claims.insert(self.name.clone(), claims);
+        }
+        if let Some(client) = &self.client {
+            cx.grants.insert(
+                crate::run::cx::grant_key(client, &self.name),
+                serde_json::json!({ "id_token": forged }),
+            );
+        }
+        Ok(StepReport {
+            output: Some(format!(
+                "{}: {}'s ID token {}",
+                self.name,
+                self.from,
+                self.forge.describe()
+            )),
             ..Default::default()
         })
     }
