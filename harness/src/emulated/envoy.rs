@@ -35,6 +35,57 @@ pub const NO_MATCHING_KEY: &str = "Jwks doesn't have key to match kid or alg fro
 pub const BAD_FORMAT: &str =
     "Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections";
 pub const MISSING: &str = "Jwt is missing";
+pub const ALG_NOT_SUPPORTED: &str = "Jwt header [alg] is not supported";
+
+/// The algorithms Envoy's jwt_verify_lib implements; a token with any other
+/// `alg` (`none` among them) is refused when it is parsed, before its issuer
+/// is looked at (`Jwt header [alg] is not supported`).
+const IMPLEMENTED_ALGS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "HS256",
+    "HS384", "HS512", "EdDSA",
+];
+
+/// Envoy's parse of a token: three parts, a JSON header with an implemented
+/// `alg`, a JSON payload; returns the payload.
+pub(crate) fn parse(token: &str) -> Result<Value, &'static str> {
+    if token.split('.').count() != 3 {
+        return Err(BAD_FORMAT);
+    }
+    let header = token
+        .split('.')
+        .next()
+        .and_then(|h| {
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, h).ok()
+        })
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .ok_or(BAD_FORMAT)?;
+    if !header["alg"]
+        .as_str()
+        .is_some_and(|a| IMPLEMENTED_ALGS.contains(&a))
+    {
+        return Err(ALG_NOT_SUPPORTED);
+    }
+    crate::infra::oidc::peek_claims(token).ok_or(BAD_FORMAT)
+}
+
+/// The JWKS key for a token: by its `kid`, else the first
+/// (`Jwks doesn't have key to match kid or alg from Jwt`).
+pub(crate) async fn key_for(
+    http: &reqwest::Client,
+    jwks_uri: &str,
+    token: &str,
+) -> Result<jsonwebtoken::jwk::Jwk, String> {
+    let set = fetch_jwks(http, jwks_uri)
+        .await
+        .map_err(|e| format!("{VERIFICATION_FAILS} (JWKS fetch: {e})"))?;
+    let header = jsonwebtoken::decode_header(token).map_err(|_| BAD_FORMAT.to_string())?;
+    match &header.kid {
+        Some(kid) => set.find(kid),
+        None => set.keys.first(),
+    }
+    .cloned()
+    .ok_or_else(|| NO_MATCHING_KEY.to_string())
+}
 
 /// Envoy's clock skew default (`clock_skew_seconds`).
 const CLOCK_SKEW: i64 = 60;
@@ -203,9 +254,7 @@ async fn verify(
     token: &str,
     now: i64,
 ) -> Result<Value, String> {
-    let payload = crate::infra::oidc::peek_claims(token)
-        .filter(|_| token.split('.').count() == 3)
-        .ok_or_else(|| BAD_FORMAT.to_string())?;
+    let payload = parse(token).map_err(String::from)?;
     if payload["iss"].as_str() != Some(p.issuer.as_str()) {
         return Err(UNKNOWN_ISSUER.into());
     }
@@ -222,19 +271,19 @@ async fn verify(
     if !audience_allowed(&payload["aud"], &[p.audience.as_str()]) {
         return Err(AUDIENCE_NOT_ALLOWED.into());
     }
-    let set = fetch_jwks(http, &p.jwks_uri).await.map_err(|e| {
-        format!(
-            "{VERIFICATION_FAILS} (JWKS fetch from cluster `{}`: {e})",
-            p.cluster
-        )
+    let jwk = key_for(http, &p.jwks_uri, token).await.map_err(|e| {
+        if e.starts_with(VERIFICATION_FAILS) {
+            e.replacen(
+                "JWKS fetch:",
+                &format!("JWKS fetch from cluster `{}`:", p.cluster),
+                1,
+            )
+        } else {
+            e
+        }
     })?;
     let header = jsonwebtoken::decode_header(token).map_err(|_| BAD_FORMAT.to_string())?;
-    let jwk = match &header.kid {
-        Some(kid) => set.find(kid),
-        None => set.keys.first(),
-    }
-    .ok_or_else(|| NO_MATCHING_KEY.to_string())?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| NO_MATCHING_KEY.to_string())?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| NO_MATCHING_KEY.to_string())?;
     let mut validation = Validation::new(header.alg);
     validation.validate_exp = false;
     validation.validate_aud = false;

@@ -12,8 +12,10 @@
 //!   go upstream, otherwise its answer goes back to the browser
 //!   (`headersToDownstreamOnDeny`, plus Location as Envoy always adds).
 //! - RequestAuthentication (the guide's `dex-jwt`): a Bearer JWT must verify
-//!   against its issuer's JWKS (`Jwt issuer is not configured`, `Jwt
-//!   verification fails`: Envoy's texts); `outputClaimToHeaders` copies claims
+//!   against its issuer's JWKS (Envoy's texts: `Jwt header [alg] is not
+//!   supported` for an `alg` it does not implement, `none` among them; `Jwt
+//!   issuer is not configured`; `Jwks doesn't have key to match kid or alg
+//!   from Jwt`; `Jwt verification fails`); `outputClaimToHeaders` copies claims
 //!   to headers; `forwardOriginalToken` keeps the token.
 //! - AuthorizationPolicy DENY without a request principal (a verified JWT),
 //!   outside `/dex/` and `/oauth2/`: `RBAC: access denied`.
@@ -34,7 +36,7 @@ use serde_json::Value;
 
 use super::LABEL;
 use crate::error::{Error, IoContext, Result};
-use crate::infra::oidc::{Provider, peek_claims};
+use crate::infra::oidc::Provider;
 use crate::model::spec::{ExtAuthz, IstioSpec};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -297,11 +299,24 @@ async fn request_authentication(
                 s.note(format!("{path}: {why} (401)"));
                 (StatusCode::UNAUTHORIZED, why.to_string()).into_response()
             };
-            let claims = peek_claims(&token).unwrap_or(Value::Null);
+            // Envoy parses the token first: its header's `alg` must be one it implements.
+            let claims = match super::envoy::parse(&token) {
+                Ok(c) => c,
+                Err(why) => return Err(unauthorized(why)),
+            };
             let issuer = claims["iss"].as_str().unwrap_or_default();
             let Some(rule) = s.rules.iter().find(|r| r.issuer == issuer) else {
                 return Err(unauthorized("Jwt issuer is not configured"));
             };
+            // A `kid` the issuer's JWKS lacks is refused before any signature check.
+            if let Ok(provider) = Provider::discover(&s.http, "dex", &rule.issuer).await {
+                let jwks = rule.jwks_uri.clone().unwrap_or(provider.jwks_uri);
+                if let Err(why) = super::envoy::key_for(&s.http, &jwks, &token).await
+                    && why == super::envoy::NO_MATCHING_KEY
+                {
+                    return Err(unauthorized(super::envoy::NO_MATCHING_KEY));
+                }
+            }
             let verified = match verify(s, rule, &token).await {
                 Ok(c) => c,
                 Err(e) => {
