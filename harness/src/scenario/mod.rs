@@ -98,6 +98,17 @@
 //!   - set_password: { user: carol, password: "...", temporary: true }
 //! ```
 //!
+//! Security probes: a forged copy of a token a user got earlier, which later
+//! steps send under its own name and must see refused, with the relying
+//! party's own words (the apiserver's in its log):
+//!
+//! ```yaml
+//!   - forge_token: { from: jane, as: forged, forge: alg_none }   # or foreign_key_same_kid, foreign_key_new_kid
+//!   - kubectl: { as: forged, args: [get, pods], success: false, apiserver_log: "id token signed with unsupported algorithm" }
+//!   - http_get: { path: /api/x, bearer: forged, expect: { status: 401, page_text: { exact: "Jwt header [alg] is not supported" } } }
+//!   - forge_token: { from: alice, client: osmo-device, as: forged, forge: foreign_key_same_kid }   # for envoy_jwt
+//! ```
+//!
 //! Expectations: objects (`claims`, `userinfo`, `headers`, `dex_login`)
 //! match as subsets, lists and values exactly; `claims_absent` and
 //! `headers_absent` name what must not be there (or be empty). Texts
