@@ -327,3 +327,50 @@ pub(super) fn email_unverified_passed(c: &ConfigView, seen: &Evidence) -> Option
         }
     ))
 }
+
+/// Chromium's own error pages for a host it could not reach (its net error
+/// codes, as the page prints them).
+const NET_ERRORS: &[&str] = &[
+    "ERR_CONNECTION_REFUSED",
+    "ERR_CONNECTION_TIMED_OUT",
+    "ERR_TIMED_OUT",
+    "ERR_CONNECTION_RESET",
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_ADDRESS_UNREACHABLE",
+];
+
+/// The browser ended on Chromium's error page for a host of the chain it
+/// could not reach; names the hop that host is in the configuration.
+pub(super) fn hop_unreachable(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    let (page, code) = seen.pages.iter().find_map(|p| {
+        NET_ERRORS
+            .iter()
+            .find(|e| p.text.contains(**e))
+            .map(|e| (p, *e))
+    })?;
+    let url = url::Url::parse(&page.url).ok()?;
+    let origin = url.origin().ascii_serialization();
+    let same = |issuer: &Value| {
+        issuer
+            .as_str()
+            .and_then(|i| url::Url::parse(i).ok())
+            .is_some_and(|i| i.origin().ascii_serialization() == origin)
+    };
+    let dex = c.dex.as_ref();
+    let hop = if dex
+        .and_then(|d| d["connectors"].as_array())
+        .is_some_and(|cs| cs.iter().any(|k| same(&k["config"]["issuer"])))
+    {
+        "Keycloak (the issuer of Dex's connector)"
+    } else if dex.is_some_and(|d| same(&d["issuer"])) {
+        "Dex (its issuer)"
+    } else {
+        // Another host (an application's redirect target, say): not a hop
+        // this check knows.
+        return None;
+    };
+    Some(format!(
+        "the browser could not reach {hop} at {origin}: Chromium's `{code}` page (at {})",
+        page.url.split('?').next().unwrap_or(&page.url)
+    ))
+}

@@ -278,6 +278,14 @@ const CATALOGUE: &[Known] = &[
         matches: chain::impersonation_local_user_not_in_dex_group_map,
     },
     Known {
+        id: "hop-unreachable",
+        title: "The browser cannot reach a hop of the chain",
+        cause: "the browser was sent to a host that refused the connection (nothing listens there: the program is down or crashed, or listens on another address) or did not answer in time (the program hangs, or a firewall drops the packets); the page is the browser's own, no program of the chain wrote it",
+        fix: "start the program the message names, or make it listen where the URL points; check from the user's machine with `curl -v <url>`; a hop that accepts connections but never answers: look at that program's log and threads (a full heap, a stuck database)",
+        reference: "Chromium's net error pages (ERR_CONNECTION_REFUSED, ERR_TIMED_OUT, ...)",
+        matches: chain::hop_unreachable,
+    },
+    Known {
         id: "email-verified-claim-missing",
         title: "Dex rejects the login: no `email_verified` claim",
         cause: "`insecureSkipEmailVerified` is off and Keycloak's tokens carry no `email_verified` claim",

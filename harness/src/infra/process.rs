@@ -271,6 +271,26 @@ impl Supervised {
         }
     }
 
+    /// Sends `signal` to the process group (a container: `docker kill -s`).
+    pub fn signal(&mut self, signal: Signal) -> Result<()> {
+        match &mut self.child {
+            Running::Process(c) => killpg(Pid::from_raw(c.id() as i32), signal)
+                .map_err(|e| Error::step("signal", format!("{signal} to {}: {e}", self.name))),
+            Running::Container(c) => {
+                let status = Command::new("docker")
+                    .args(["kill", "-s", signal.as_str(), c.id()])
+                    .status();
+                match status {
+                    Ok(s) if s.success() => Ok(()),
+                    other => Err(Error::step(
+                        "signal",
+                        format!("docker kill -s {signal} {}: {other:?}", c.id()),
+                    )),
+                }
+            }
+        }
+    }
+
     /// Kills the process group now and reaps the child.
     pub fn kill(&mut self) {
         match &mut self.child {

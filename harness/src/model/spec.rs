@@ -91,6 +91,20 @@ pub struct KeycloakSpec {
     /// CA: Dex reaches the realm through it at `{{ keycloak.ingress_issuer }}`.
     #[serde(default)]
     pub ingress: Option<IngressSpec>,
+    /// A Keycloak of the case's own instead of the run's shared one, for
+    /// faults that would disturb other cases (killing it, freezing it, its
+    /// clock). Costs a Keycloak start (~15 s).
+    #[serde(default)]
+    pub own: Option<OwnKeycloak>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnKeycloak {
+    /// Keycloak's clock offset from the machine's, as `faketime -f` takes
+    /// it (`-10m`, `+2h`): the issuer and the relying parties disagree.
+    #[serde(default)]
+    pub clock_offset: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

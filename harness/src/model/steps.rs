@@ -41,6 +41,7 @@ macro_rules! step_kinds {
             SetGroups(SetGroups),
             ProxySignOut(ProxySignOut),
             ForgeToken(ForgeToken),
+            Fault(Fault),
         }
     };
 }
@@ -860,6 +861,39 @@ pub struct ForgeToken {
     #[serde(rename = "as")]
     pub name: String,
     pub forge: Forgery,
+}
+
+/// A fault injected into the chain, on the case's own programs
+/// (`keycloak.own`): what a user sees next is the evidence.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    pub keycloak: KeycloakFault,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeycloakFault {
+    /// SIGKILL: its port refuses connections from now on.
+    Kill,
+    /// SIGSTOP: its port accepts connections, nothing answers.
+    Freeze,
+    /// SIGCONT after a freeze.
+    Thaw,
+}
+
+impl StepData for Fault {
+    fn label(&self) -> String {
+        let what = match self.keycloak {
+            KeycloakFault::Kill => "killed (SIGKILL)",
+            KeycloakFault::Freeze => "frozen (SIGSTOP)",
+            KeycloakFault::Thaw => "thawed (SIGCONT)",
+        };
+        format!("fault: Keycloak {what}")
+    }
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::Realm]
+    }
 }
 
 /// How a forged token differs from the real one (the claims stay the same).

@@ -41,6 +41,18 @@ impl Keycloak {
         addr: SocketAddr,
         dir: &Path,
     ) -> Result<Keycloak> {
+        Keycloak::start_skewed(install, ca, addr, dir, None).await
+    }
+
+    /// [`Keycloak::start`] with its clock `offset` from the machine's
+    /// (`faketime -f <offset>`: the JVM reads wall-clock time through libc).
+    pub async fn start_skewed(
+        install: &KeycloakInstall,
+        ca: &Ca,
+        addr: SocketAddr,
+        dir: &Path,
+        offset: Option<(&Path, &str)>,
+    ) -> Result<Keycloak> {
         let ip = addr.ip().to_string();
         let cert = ca.issue(dir, "keycloak", std::slice::from_ref(&ip))?;
         let url = format!("https://{addr}");
@@ -55,12 +67,25 @@ impl Keycloak {
         // The native install is built (`kc.sh build --db=dev-mem`) for
         // `--optimized`; an image built with other options builds again at
         // `start` for the same option.
-        let spec = match &image {
-            None => Spec::new(PROGRAM, "bash", dir)
+        let spec = match (&image, offset) {
+            (None, Some((faketime, offset))) => Spec::new(PROGRAM, faketime, dir)
+                .args(["-f", offset, "bash"])
+                .arg(install.kc_sh())
+                .args(["start", "--optimized"])
+                .env("JAVA_HOME", install.java_home.to_string_lossy())
+                // Timers and the JIT run on the monotonic clock: leave it real.
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            (Some(_), Some(_)) => {
+                return Err(Error::step(
+                    "keycloak",
+                    "a clock offset needs the native backend (faketime preloads into the process)",
+                ));
+            }
+            (None, None) => Spec::new(PROGRAM, "bash", dir)
                 .arg(install.kc_sh())
                 .args(["start", "--optimized"])
                 .env("JAVA_HOME", install.java_home.to_string_lossy()),
-            Some(_) => Spec::new(PROGRAM, "kc.sh", dir).args(["start", "--db=dev-mem"]),
+            (Some(_), None) => Spec::new(PROGRAM, "kc.sh", dir).args(["start", "--db=dev-mem"]),
         };
         let spec = spec
             // `--cache=local`: no JGroups cluster, whose fixed ports (7800, 57800)
@@ -109,6 +134,32 @@ impl Keycloak {
             endpoint,
             http: ca.http_client()?,
             _process: None,
+        })
+    }
+
+    /// Kills this case's own Keycloak (SIGKILL, its whole process group).
+    pub fn kill(&mut self) -> Result<()> {
+        self.own_process("kill")?.kill();
+        Ok(())
+    }
+
+    /// Freezes (`true`, SIGSTOP) or thaws (SIGCONT) this case's own Keycloak:
+    /// its port still accepts connections, nothing answers.
+    pub fn freeze(&mut self, frozen: bool) -> Result<()> {
+        self.own_process(if frozen { "freeze" } else { "thaw" })?
+            .signal(if frozen {
+                nix::sys::signal::Signal::SIGSTOP
+            } else {
+                nix::sys::signal::Signal::SIGCONT
+            })
+    }
+
+    fn own_process(&mut self, what: &str) -> Result<&mut Supervised> {
+        self._process.as_mut().ok_or_else(|| {
+            Error::step(
+                "fault",
+                format!("cannot {what} the run's shared Keycloak: give the case its own (`keycloak.own`)"),
+            )
         })
     }
 

@@ -42,14 +42,31 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         dex_plan = dex_plan.behind(&front.gateway.url());
     }
     let app_plan = AppPlan::new(document["app"]["redirect_path"].as_str())?;
+    // A Keycloak of the case's own, for faults that must not reach other cases.
+    let own_keycloak = match document["keycloak"].get("own") {
+        Some(own) => {
+            let offset = own["clock_offset"].as_str();
+            let faketime = run.programs.faketime.clone();
+            Some(
+                crate::programs::keycloak::Keycloak::start_skewed(
+                    &run.programs.keycloak,
+                    &run.ca,
+                    crate::infra::process::fresh_endpoint()?,
+                    &dir,
+                    offset.map(|o| (faketime.as_path(), o)),
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
+    let keycloak = own_keycloak.as_ref().unwrap_or(&run.keycloak);
     let mut values = Values::default();
-    values
-        .keycloak
-        .insert("url".into(), run.keycloak.url().into());
+    values.keycloak.insert("url".into(), keycloak.url().into());
     values.keycloak.insert("realm".into(), realm_name.clone());
     values
         .keycloak
-        .insert("issuer".into(), run.keycloak.issuer(&realm_name));
+        .insert("issuer".into(), keycloak.issuer(&realm_name));
     values.dex.insert("issuer".into(), dex_plan.issuer.clone());
     values.dex.insert("callback".into(), dex_plan.callback());
     values.dex.insert("internal".into(), dex_plan.internal());
@@ -114,6 +131,7 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
         grants: HashMap::new(),
         evidence: Evidence::default(),
         startup,
+        own_keycloak,
     };
     let result = match start(&mut cx, realm_name, dex_plan, app_plan).await {
         Ok(()) => run_steps(&mut cx).await,
@@ -203,7 +221,7 @@ async fn start(
     let run = cx.run;
     if let Some(spec) = &cx.scenario.keycloak {
         let rep = keycloak::renamed(spec.realm.clone(), &realm_name);
-        run.keycloak.create_realm(rep.clone()).await?;
+        cx.keycloak().create_realm(rep.clone()).await?;
         cx.realm = Some((realm_name, rep));
     }
     if let Some(dex) = cx.scenario.dex.clone() {

@@ -46,6 +46,8 @@ pub(crate) struct StepCx<'r> {
     pub(crate) evidence: Evidence,
     /// The ingress before Keycloak and how Dex's start went.
     pub(crate) startup: Startup,
+    /// The case's own Keycloak (`keycloak.own`), else the run's is used.
+    pub(crate) own_keycloak: Option<crate::programs::keycloak::Keycloak>,
 }
 
 /// The key under which a step keeps a token response.
@@ -54,13 +56,18 @@ pub(crate) fn grant_key(client: &str, user: &str) -> String {
 }
 
 impl StepCx<'_> {
+    /// The Keycloak this case's realm lives in.
+    pub(crate) fn keycloak(&self) -> &crate::programs::keycloak::Keycloak {
+        self.own_keycloak.as_ref().unwrap_or(&self.run.keycloak)
+    }
+
     /// The issuer a step talks to.
     pub(crate) fn issuer(&self, at: At) -> Result<String> {
         match at {
             At::Keycloak => self
                 .realm
                 .as_ref()
-                .map(|(name, _)| self.run.keycloak.issuer(name))
+                .map(|(name, _)| self.keycloak().issuer(name))
                 .ok_or_else(|| Error::step("issuer", "the scenario has no keycloak realm")),
             At::Dex => self
                 .dex
@@ -121,7 +128,7 @@ impl StepCx<'_> {
         if let Some(ingress) = self.startup.ingress() {
             all.push(ingress);
         }
-        all.push(&self.run.keycloak);
+        all.push(self.keycloak());
         all
     }
 
@@ -181,7 +188,7 @@ impl StepCx<'_> {
         if let Some((name, _)) = self.realm.take()
             && !crate::infra::process::keep_requested()
         {
-            let _ = self.run.keycloak.delete_realm(&name).await;
+            let _ = self.keycloak().delete_realm(&name).await;
         }
     }
 }

@@ -53,3 +53,30 @@ pub fn ensure() -> Result<(PathBuf, PathBuf)> {
         )),
     }
 }
+
+/// Debian's `faketime` (libfaketime), for clock-skew faults on a program
+/// that reads the time through libc (Keycloak's JVM does; Go programs do not).
+pub fn ensure_faketime() -> Result<PathBuf> {
+    if let Some(found) = which("faketime") {
+        return Ok(found);
+    }
+    if !is_root() || which("apt-get").is_none() {
+        return Err(Error::toolchain(
+            "faketime",
+            "faketime is not installed; run as root: apt-get install faketime",
+        ));
+    }
+    let step = Step::start("installing faketime with apt-get");
+    run_logged(
+        "faketime",
+        Command::new("sh")
+            .arg("-c")
+            .arg("apt-get install -y faketime || (apt-get update && apt-get install -y faketime)")
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        &cache_dir().join("apt-faketime.log"),
+    )?;
+    let found = which("faketime")
+        .ok_or_else(|| Error::toolchain("faketime", "apt-get ran but faketime is not on PATH"))?;
+    step.done(format!("faketime installed ({})", found.display()));
+    Ok(found)
+}

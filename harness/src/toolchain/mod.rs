@@ -40,6 +40,8 @@ pub struct Programs {
     pub oauth2_proxy: PathBuf,
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
+    /// Debian's faketime, for the clock-skew faults.
+    pub faketime: PathBuf,
 }
 
 /// One line of `setup --list`.
@@ -109,6 +111,7 @@ pub fn ensure() -> Result<Programs> {
     }
     let bin = |p: &versions::GoProgram, b: &str| go::binary_path(&cache, p, b);
     let (chromium, chromedriver) = browser::ensure()?;
+    let faketime = browser::ensure_faketime()?;
     Ok(Programs {
         java_home: java.home,
         java_version: java.version,
@@ -122,6 +125,7 @@ pub fn ensure() -> Result<Programs> {
         oauth2_proxy: bin(&versions::OAUTH2_PROXY, "oauth2-proxy"),
         chromium,
         chromedriver,
+        faketime,
     })
 }
 

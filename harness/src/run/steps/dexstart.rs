@@ -108,8 +108,8 @@ pub(crate) async fn start_ingress(cx: &mut StepCx<'_>) -> Result<()> {
     else {
         return Ok(());
     };
-    let url = url::Url::parse(cx.run.keycloak.url())
-        .map_err(|e| Error::step("ingress", e.to_string()))?;
+    let url =
+        url::Url::parse(cx.keycloak().url()).map_err(|e| Error::step("ingress", e.to_string()))?;
     let backend: SocketAddr = url
         .socket_addrs(|| None)
         .ok()

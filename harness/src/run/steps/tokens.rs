@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::infra::oidc::{Provider, get_json, peek_claims};
 use crate::model::evidence::RefusedToken;
 use crate::model::report::StepReport;
-use crate::model::steps::{ForgeToken, Restartable, WaitTokenExpired};
+use crate::model::steps::{Fault, ForgeToken, KeycloakFault, Restartable, WaitTokenExpired};
 use crate::run::cx::StepCx;
 
 /// The longest `wait_token_expired` waits.
@@ -50,6 +50,31 @@ impl Perform for Restartable {
         };
         Ok(StepReport {
             output: Some(output),
+            ..Default::default()
+        })
+    }
+}
+
+/// A fault on the case's own Keycloak.
+impl Perform for Fault {
+    async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
+        let keycloak = cx.own_keycloak.as_mut().ok_or_else(|| {
+            Error::step(
+                "fault",
+                "faults are for the case's own Keycloak: add `own: {}` under `keycloak`",
+            )
+        })?;
+        match self.keycloak {
+            KeycloakFault::Kill => keycloak.kill()?,
+            KeycloakFault::Freeze => keycloak.freeze(true)?,
+            KeycloakFault::Thaw => keycloak.freeze(false)?,
+        }
+        Ok(StepReport {
+            output: Some(format!(
+                "Keycloak at {}: {:?}",
+                keycloak.url(),
+                self.keycloak
+            )),
             ..Default::default()
         })
     }

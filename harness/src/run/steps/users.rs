@@ -17,7 +17,7 @@ use crate::run::cx::StepCx;
 impl Perform for SetPassword {
     async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
         let (realm, id) = realm_user(cx, "set_password", &self.user).await?;
-        let keycloak = &cx.run.keycloak;
+        let keycloak = cx.keycloak();
         keycloak
             .admin(
                 reqwest::Method::PUT,
@@ -41,7 +41,7 @@ impl Perform for SetPassword {
 impl Perform for SetGroups {
     async fn perform(&self, cx: &mut StepCx<'_>) -> Result<StepReport> {
         let (realm, id) = realm_user(cx, "set_groups", &self.user).await?;
-        let keycloak = &cx.run.keycloak;
+        let keycloak = cx.keycloak();
         let groups = keycloak
             .admin(reqwest::Method::GET, &format!("/{realm}/groups"), None)
             .await?;
