@@ -117,7 +117,7 @@ fn an_unknown_key_names_the_valid_keys() {
 fn an_unknown_verb_names_the_verbs() {
     check(
         "unknown-verb.yaml",
-        ":5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`, `bindings_can_i`, `proxy_can_i`, `proxy_login`, `http_get`, `oauth2_proxy_start`, `set_credentials`, `restart`, `wait_token_expired`, `dex_start`, `discovery`, `device_login`, `envoy_jwt`, `set_password`, `set_groups`, `proxy_sign_out`",
+        ":5:5: steps[0]: unknown variant `browser_logon`, expected one of `password_grant`, `browser_login`, `kubelogin`, `kubectl`, `can_i`, `bindings_can_i`, `proxy_can_i`, `proxy_login`, `http_get`, `oauth2_proxy_start`, `set_credentials`, `restart`, `wait_token_expired`, `dex_start`, `discovery`, `device_login`, `envoy_jwt`, `set_password`, `set_groups`, `proxy_sign_out`, `forge_token`, `fault`",
     );
 }
 
