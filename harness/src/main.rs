@@ -107,6 +107,15 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
         #[arg(long, default_value_t = 3)]
         rounds: usize,
     },
+    /// Runs the bundled cases (or those whose name contains FILTER) ROUNDS
+    /// times and prints each case's flake rate: a benchmark, not a test.
+    Flakes {
+        filter: Option<String>,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+    },
     /// The guide's kind cluster (`kind/kind-config.yaml.j2`), for users with Docker.
     Kind {
         #[command(subcommand)]
@@ -251,6 +260,11 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Run { filter, scenarios } => run(filter, scenarios_dir(scenarios)).await,
         Command::Bench { rounds } => bench(rounds).await,
+        Command::Flakes {
+            filter,
+            rounds,
+            scenarios,
+        } => flakes(filter, rounds, scenarios_dir(scenarios)).await,
         Command::Kind { action } => kind(action).await,
         Command::Diagnose {
             dir,
@@ -373,6 +387,77 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
     println!("report: {}", index.display());
     println!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Every selected case `rounds` times on one shared Keycloak; per case its
+/// passes, its failures (with the first line of each distinct error) and
+/// whether it flaked (both passed and failed).
+async fn flakes(filter: Option<String>, rounds: usize, dir: PathBuf) -> anyhow::Result<ExitCode> {
+    let cases: Vec<_> = scenario::discover(&dir)?
+        .iter()
+        .flat_map(|f| f.cases())
+        .filter(|c| filter.as_ref().is_none_or(|f| c.name.contains(f.as_str())))
+        .collect();
+    if cases.is_empty() || rounds == 0 {
+        anyhow::bail!("no case matches in {} (or --rounds 0)", dir.display());
+    }
+    let run = Run::join(Owner::ThisProcess).await?;
+    let mut tally: std::collections::BTreeMap<String, (usize, Vec<String>)> = Default::default();
+    for round in 1..=rounds {
+        let t = Instant::now();
+        let mut failed = 0;
+        for case in &cases {
+            let entry = tally.entry(case.name.clone()).or_default();
+            match run_case(&run, case).await {
+                Ok(_) => entry.0 += 1,
+                Err(e) => {
+                    failed += 1;
+                    let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                    entry.1.push(first);
+                }
+            }
+        }
+        eprintln!(
+            "round {round}/{rounds}: {} cases, {failed} failed ({:.0}s)",
+            cases.len(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let mut flaky = 0;
+    let mut broken = 0;
+    println!("{:<70} {:>6} {:>6}  flake", "CASE", "PASS", "FAIL");
+    for (name, (passes, errors)) in &tally {
+        let fails = errors.len();
+        let kind = match (passes, fails) {
+            (_, 0) => "",
+            (0, _) => {
+                broken += 1;
+                "always fails"
+            }
+            _ => {
+                flaky += 1;
+                "FLAKY"
+            }
+        };
+        println!("{name:<70} {passes:>6} {fails:>6}  {kind}");
+        let mut distinct = errors.clone();
+        distinct.dedup();
+        for e in distinct.iter().take(3) {
+            println!("    {e}");
+        }
+    }
+    let runs = tally.len() * rounds;
+    let failures: usize = tally.values().map(|(_, e)| e.len()).sum();
+    println!(
+        "flake-rate: {flaky} of {} cases flaky ({broken} always fail); {failures} failed runs of {runs} ({:.2}%)",
+        tally.len(),
+        100.0 * failures as f64 / runs as f64
+    );
+    Ok(if flaky + broken == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
