@@ -334,6 +334,14 @@ const CATALOGUE: &[Known] = &[
         matches: front::groups_scope_not_requested,
     },
     Known {
+        id: "gateway-jwks-outdated",
+        title: "The gateway still holds Dex's old signing keys",
+        cause: "Dex's signing keys changed (every restart with `storage: memory`, and its signer's rotation every 6 hours) while the Istio gateway checks tokens against the JWKS istiod fetched and inlined before, refreshed only every 20 minutes (PILOT_JWT_PUB_KEY_REFRESH_INTERVAL): until then every token Dex signs now is refused (`Jwks doesn't have key to match kid or alg from Jwt`), new sign-ins end on that text, and old tokens still pass",
+        fix: "wait for istiod's refresh, or restart istiod to make it fetch the keys now; shorten PILOT_JWT_PUB_KEY_REFRESH_INTERVAL on istiod; keep Dex's keys across restarts with persistent storage (Kubeflow's manifests: `storage: kubernetes`)",
+        reference: "Istio: RequestAuthentication jwksUri (istiod's JWKS resolver); Dex: signer keys_rotation_period; kubeflow/community-distribution#3491",
+        matches: front::gateway_jwks_outdated,
+    },
+    Known {
         id: "request-authentication-without-audiences",
         title: "The gateway accepts a Dex token issued to any client",
         cause: "the RequestAuthentication's jwtRule lists no `audiences`, so Istio checks only the issuer and signature: a token Dex issued to another client (another app, a CLI) passes as the user",

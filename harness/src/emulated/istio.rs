@@ -16,7 +16,8 @@
 //!   supported` for an `alg` it does not implement, `none` among them; `Jwt
 //!   issuer is not configured`; `Jwks doesn't have key to match kid or alg
 //!   from Jwt`; `Jwt verification fails`); `outputClaimToHeaders` copies claims
-//!   to headers; `forwardOriginalToken` keeps the token.
+//!   to headers; `forwardOriginalToken` keeps the token. The JWKS is the one
+//!   istiod inlined: fetched once, refreshed every 20 minutes.
 //! - AuthorizationPolicy DENY without a request principal (a verified JWT),
 //!   outside `/dex/` and `/oauth2/`: `RBAC: access denied`.
 //!
@@ -97,6 +98,11 @@ pub struct Backends {
 }
 
 struct Shared {
+    /// Each issuer's JWKS as istiod inlined it into the gateway's config,
+    /// and when: istiod fetches a `jwksUri` once and refreshes it every 20
+    /// minutes (PILOT_JWT_PUB_KEY_REFRESH_INTERVAL), so after the issuer
+    /// rotates its keys the gateway holds the old set until then.
+    jwks: Mutex<BTreeMap<String, (jsonwebtoken::jwk::JwkSet, std::time::Instant)>>,
     rules: Vec<JwtRule>,
     ext_authz: ExtAuthz,
     backends: Backends,
@@ -129,6 +135,7 @@ impl Gateway {
                 })?;
         let log = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::new(Shared {
+            jwks: Mutex::new(BTreeMap::new()),
             rules,
             ext_authz: spec.ext_authz.clone(),
             backends,
@@ -308,14 +315,12 @@ async fn request_authentication(
             let Some(rule) = s.rules.iter().find(|r| r.issuer == issuer) else {
                 return Err(unauthorized("Jwt issuer is not configured"));
             };
-            // A `kid` the issuer's JWKS lacks is refused before any signature check.
-            if let Ok(provider) = Provider::discover(&s.http, "dex", &rule.issuer).await {
-                let jwks = rule.jwks_uri.clone().unwrap_or(provider.jwks_uri);
-                if let Err(why) = super::envoy::key_for(&s.http, &jwks, &token).await
-                    && why == super::envoy::NO_MATCHING_KEY
-                {
-                    return Err(unauthorized(super::envoy::NO_MATCHING_KEY));
-                }
+            // A `kid` the inlined JWKS lacks is refused before any signature check.
+            if let Ok((_, jwks)) = inlined_jwks(s, rule).await
+                && let Ok(header) = jsonwebtoken::decode_header(&token)
+                && header.kid.as_ref().is_some_and(|k| jwks.find(k).is_none())
+            {
+                return Err(unauthorized(super::envoy::NO_MATCHING_KEY));
             }
             let verified = match verify(s, rule, &token).await {
                 Ok(c) => c,
@@ -358,13 +363,47 @@ async fn request_authentication(
     Ok(false)
 }
 
-async fn verify(s: &Shared, rule: &JwtRule, token: &str) -> Result<Value> {
+/// Discovery, and the JWKS as istiod inlined it (fetched once, refreshed
+/// after `JWKS_REFRESH`).
+async fn inlined_jwks(s: &Shared, rule: &JwtRule) -> Result<(Provider, jsonwebtoken::jwk::JwkSet)> {
     let mut provider = Provider::discover(&s.http, "dex", &rule.issuer).await?;
     if let Some(jwks) = &rule.jwks_uri {
         provider.jwks_uri = jwks.clone();
     }
+    let held = s
+        .jwks
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&provider.jwks_uri)
+        .filter(|(_, at)| at.elapsed() < JWKS_REFRESH)
+        .map(|(set, _)| set.clone());
+    let set = match held {
+        Some(set) => set,
+        None => {
+            let set = provider.jwks(&s.http, "dex").await?;
+            s.note(format!(
+                "istiod inlined the JWKS of {} ({} keys), refreshed every {} min",
+                rule.issuer,
+                set.keys.len(),
+                JWKS_REFRESH.as_secs() / 60
+            ));
+            s.jwks.lock().unwrap_or_else(|e| e.into_inner()).insert(
+                provider.jwks_uri.clone(),
+                (set.clone(), std::time::Instant::now()),
+            );
+            set
+        }
+    };
+    Ok((provider, set))
+}
+
+/// istiod's default `PILOT_JWT_PUB_KEY_REFRESH_INTERVAL`.
+const JWKS_REFRESH: std::time::Duration = std::time::Duration::from_secs(20 * 60);
+
+async fn verify(s: &Shared, rule: &JwtRule, token: &str) -> Result<Value> {
+    let (provider, jwks) = inlined_jwks(s, rule).await?;
     let audiences: Vec<&str> = rule.audiences.iter().map(String::as_str).collect();
-    provider.verify_jwt(&s.http, "dex", token, &audiences).await
+    provider.verify_jwt_with(&jwks, token, &audiences)
 }
 
 async fn forward(

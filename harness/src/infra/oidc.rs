@@ -122,9 +122,19 @@ impl Provider {
         token: &str,
         audiences: &[&str],
     ) -> Result<Value> {
-        let jwks: JwkSet =
-            serde_json::from_value(get_json(http, program, &self.jwks_uri).await?)
-                .map_err(|e| Error::http(program, &self.jwks_uri, format!("not a JWKS: {e}")))?;
+        let jwks = self.jwks(http, program).await?;
+        self.verify_jwt_with(&jwks, token, audiences)
+    }
+
+    /// The issuer's JWKS as it publishes it now.
+    pub async fn jwks(&self, http: &reqwest::Client, program: &str) -> Result<JwkSet> {
+        serde_json::from_value(get_json(http, program, &self.jwks_uri).await?)
+            .map_err(|e| Error::http(program, &self.jwks_uri, format!("not a JWKS: {e}")))
+    }
+
+    /// Verifies `token` against a key set held by the relying party (which
+    /// may be older than what the issuer publishes now).
+    pub fn verify_jwt_with(&self, jwks: &JwkSet, token: &str, audiences: &[&str]) -> Result<Value> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| Error::step("verify", format!("not a JWT: {e}")))?;
         let jwk = match &header.kid {

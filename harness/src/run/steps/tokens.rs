@@ -35,8 +35,14 @@ impl Perform for Restartable {
                     .as_mut()
                     .ok_or_else(|| Error::step("restart", "the scenario has no dex"))?;
                 let before = signing_keys(&http, dex.issuer()).await?;
+                let offset = crate::programs::Program::log_text(&*dex).len();
                 dex.restart(&cx.run.ca).await?;
                 let after = signing_keys(&http, dex.issuer()).await?;
+                // What Dex printed as it came back ("keys rotated" among it).
+                let text = crate::programs::Program::log_text(&*dex);
+                cx.evidence
+                    .dex_log
+                    .push_str(text.get(offset..).unwrap_or_default());
                 format!("Dex restarted; its signing keys were {before:?}, now {after:?}")
             }
             Restartable::Apiserver => {
