@@ -134,6 +134,23 @@ pub(super) fn sign_out_keeps_provider_session(c: &ConfigView, seen: &Evidence) -
     ))
 }
 
+/// The gateway has no key for a token's `kid` while Dex's log shows its keys
+/// changed during the steps: istiod's inlined JWKS lags.
+pub(super) fn gateway_jwks_outdated(c: &ConfigView, seen: &Evidence) -> Option<String> {
+    c.istio.as_ref()?;
+    let refused = seen
+        .gateway
+        .iter()
+        .find(|l| l.contains("Jwks doesn't have key to match kid or alg from Jwt"))?;
+    // Dex's log during the steps: its keys changed after the gateway took its set.
+    let rotated = seen.dex_log.lines().find(|l| l.contains("keys rotated"))?;
+    Some(format!(
+        "Dex rotated its signing keys ({}) and then the gateway refused a token with a kid its key set lacks: {}",
+        rotated.trim(),
+        refused.trim()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,21 +192,4 @@ mod tests {
         );
         check(json!({"args": ["--provider=oidc"]}), None);
     }
-}
-
-/// The gateway has no key for a token's `kid` while Dex's log shows its keys
-/// changed during the steps: istiod's inlined JWKS lags.
-pub(super) fn gateway_jwks_outdated(c: &ConfigView, seen: &Evidence) -> Option<String> {
-    c.istio.as_ref()?;
-    let refused = seen
-        .gateway
-        .iter()
-        .find(|l| l.contains("Jwks doesn't have key to match kid or alg from Jwt"))?;
-    // Dex's log during the steps: its keys changed after the gateway took its set.
-    let rotated = seen.dex_log.lines().find(|l| l.contains("keys rotated"))?;
-    Some(format!(
-        "Dex rotated its signing keys ({}) and then the gateway refused a token with a kid its key set lacks: {}",
-        rotated.trim(),
-        refused.trim()
-    ))
 }
