@@ -430,7 +430,9 @@ pub(super) fn token_groups_outdated(_: &ConfigView, seen: &Evidence) -> Option<S
                     || claims["preferred_username"] == change.user.as_str()
                     || id.user == change.user;
                 let iat = claims["iat"].as_i64()?;
-                (whose && iat < change.at && own_groups(id) != change.groups).then(|| {
+                // `iat` and the change have whole seconds: a token issued in
+                // the second of the change is from before it (its groups say so).
+                (whose && iat <= change.at && own_groups(id) != change.groups).then(|| {
                     format!(
                         "{}; the apiserver takes groups from the token, so it still sees {}",
                         changed(iat),
@@ -441,7 +443,7 @@ pub(super) fn token_groups_outdated(_: &ConfigView, seen: &Evidence) -> Option<S
         at_apiserver.or_else(|| {
             seen.envoy.get(change.envoy_before..)?.iter().find_map(|d| {
                 let iat = d.iat?;
-                (d.user == change.user && iat < change.at).then(|| {
+                (d.user == change.user && iat <= change.at).then(|| {
                     format!(
                         "{}; Envoy read the roles from that token: {:?}, pools visible {:?}",
                         changed(iat),
