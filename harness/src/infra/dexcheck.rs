@@ -21,21 +21,32 @@ type Keys = std::collections::BTreeMap<String, Vec<String>>;
 /// regenerates them from the installed Dex and compares).
 pub const PINNED_KEYS_JSON: &str = include_str!("../../go/dex/config-keys.json");
 
-/// The keys of the Dex this run builds: an overridden Dex's own, generated at
-/// its install, else the pinned Dex's.
-static KEYS: std::sync::LazyLock<Keys> = std::sync::LazyLock::new(|| {
-    let dex = &*crate::toolchain::versions::DEX;
-    let generated = crate::toolchain::dex_config_keys(dex);
-    generated
-        .and_then(|path| std::fs::read_to_string(path).ok())
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| {
-            serde_json::from_str(PINNED_KEYS_JSON).expect("config-keys.json is valid")
-        })
+static PINNED: std::sync::LazyLock<Keys> = std::sync::LazyLock::new(|| {
+    serde_json::from_str(PINNED_KEYS_JSON).expect("config-keys.json is valid")
 });
 
+/// The keys of an overridden Dex, read from its source at its install; set
+/// by the caller that knows of overrides (`scenario`), else the pinned keys.
+static BUILT: std::sync::OnceLock<Keys> = std::sync::OnceLock::new();
+
+/// Checks against the keys in `path` (what setup read from the source of an
+/// overridden Dex) instead of the pinned Dex's.
+pub fn use_keys_of_built_dex(path: &std::path::Path) {
+    if let Some(keys) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+    {
+        let _ = BUILT.set(keys);
+    }
+}
+
 fn keys(section: &str) -> &'static [String] {
-    KEYS.get(section).map(Vec::as_slice).unwrap_or_default()
+    BUILT
+        .get()
+        .unwrap_or(&PINNED)
+        .get(section)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
 }
 
 /// An unknown key: where it is and what was expected there.

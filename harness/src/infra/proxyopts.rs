@@ -270,7 +270,7 @@ mod tests {
 
     #[test]
     fn table() {
-        assert_eq!(OPTIONS.len(), 168);
+        assert_eq!(OPTIONS.len(), 169);
         let u = by_cfg("upstreams").unwrap();
         assert_eq!((u.flag, u.kind), ("upstream", Kind::List));
         assert_eq!(by_flag("upstream").unwrap().cfg, "upstreams");

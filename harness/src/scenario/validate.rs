@@ -103,6 +103,10 @@ fn check_case(f: &ScenarioFile, case: &Case) -> Result<()> {
 /// scenario unless it acknowledges them in `dex.ignored_keys`; an
 /// acknowledged key that is not unknown is stale.
 pub(crate) fn check_dex_keys(f: &ScenarioFile, dex: &DexSpec) -> Result<()> {
+    // An overridden Dex is checked against its own keys, once installed.
+    if let Some(keys) = crate::toolchain::dex_config_keys(&crate::toolchain::versions::DEX) {
+        dexcheck::use_keys_of_built_dex(&keys);
+    }
     let unknown = dexcheck::unknown_keys(&dex.config, |p| {
         dexcheck::position(&f.keys, "dex.config.", p)
     });

@@ -520,6 +520,13 @@ const ROWS: &[Row] = &[
             "expected [\\\"RS256\\\"] got \\\"ES256\\\"]\""
         )),
     ),
+    row(
+        "apiserver-token-signature-invalid",
+        Seen::ApiServer(concat!(
+            "E1203 12:26:41.286575   13258 authentication.go:76] \"Unable to authenticate the request\" ",
+            "err=\"[invalid bearer token, oidc: verify token: failed to verify signature: failed to verify id token signature]\""
+        )),
+    ),
     // ---- oauth2-proxy ----
     row(
         "oauth2-proxy-email-domains-missing",
