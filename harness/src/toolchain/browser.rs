@@ -66,17 +66,8 @@ pub fn ensure_faketime() -> Result<PathBuf> {
             "faketime is not installed; run as root: apt-get install faketime",
         ));
     }
-    let step = Step::start("installing faketime with apt-get");
-    run_logged(
-        "faketime",
-        Command::new("sh")
-            .arg("-c")
-            .arg("apt-get install -y faketime || (apt-get update && apt-get install -y faketime)")
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-        &cache_dir().join("apt-faketime.log"),
-    )?;
+    super::apt_install("faketime", "faketime")?;
     let found = which("faketime")
         .ok_or_else(|| Error::toolchain("faketime", "apt-get ran but faketime is not on PATH"))?;
-    step.done(format!("faketime installed ({})", found.display()));
     Ok(found)
 }

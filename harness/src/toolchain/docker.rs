@@ -7,7 +7,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Step, is_root, run_logged, which};
+use super::{Step, is_root, which};
 use crate::error::{Error, Result};
 
 fn engine_answers() -> bool {
@@ -33,29 +33,7 @@ pub fn ensure_engine() -> Result<()> {
     let cache = super::cache_dir();
     std::fs::create_dir_all(&cache).ok();
     if which("dockerd").is_none() {
-        let step = Step::start("installing Debian's docker.io (apt-get)");
-        run_logged(
-            "docker",
-            Command::new("apt-get")
-                .args(["install", "-y", "--no-install-recommends", "docker.io"])
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-            &cache.join("apt-docker.log"),
-        )
-        .or_else(|_| {
-            run_logged(
-                "docker",
-                Command::new("apt-get").arg("update"),
-                &cache.join("apt-update.log"),
-            )?;
-            run_logged(
-                "docker",
-                Command::new("apt-get")
-                    .args(["install", "-y", "--no-install-recommends", "docker.io"])
-                    .env("DEBIAN_FRONTEND", "noninteractive"),
-                &cache.join("apt-docker.log"),
-            )
-        })?;
-        step.done("docker.io installed");
+        super::apt_install("docker", "docker.io")?;
     }
     let step = Step::start("starting dockerd (vfs storage, host networking only)");
     let log = cache.join("dockerd.log");

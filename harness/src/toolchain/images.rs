@@ -126,15 +126,7 @@ fn debian_base(cache: &Path) -> Result<String> {
     let tar = cache.join("debian-bookworm-minbase.tar");
     if !tar.exists() {
         if which("mmdebstrap").is_none() {
-            let step = Step::start("installing mmdebstrap (apt-get)");
-            run_logged(
-                "images",
-                Command::new("apt-get")
-                    .args(["install", "-y", "--no-install-recommends", "mmdebstrap"])
-                    .env("DEBIAN_FRONTEND", "noninteractive"),
-                &cache.join("apt-mmdebstrap.log"),
-            )?;
-            step.done("mmdebstrap installed");
+            super::apt_install("images", "mmdebstrap")?;
         }
         let step = Step::start("mmdebstrap --variant=minbase bookworm (Keycloak's base image)");
         // mmdebstrap picks the format from the name: keep `.tar` last.

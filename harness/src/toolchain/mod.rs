@@ -281,6 +281,32 @@ pub(crate) fn run_logged(program: &str, cmd: &mut Command, log: &Path) -> Result
     Ok(())
 }
 
+/// `apt-get install` of Debian `package` (as root), with `apt-get update`
+/// first when the package lists are stale; its output to the cache.
+pub(crate) fn apt_install(program: &str, package: &str) -> Result<()> {
+    let step = Step::start(format!("installing Debian's {package} (apt-get)"));
+    let log = cache_dir().join(format!("apt-{package}.log"));
+    let install = || {
+        run_logged(
+            program,
+            Command::new("apt-get")
+                .args(["install", "-y", "--no-install-recommends", package])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            &log,
+        )
+    };
+    install().or_else(|_| {
+        run_logged(
+            program,
+            Command::new("apt-get").arg("update"),
+            &cache_dir().join("apt-update.log"),
+        )?;
+        install()
+    })?;
+    step.done(format!("{package} installed"));
+    Ok(())
+}
+
 pub(crate) fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
