@@ -68,25 +68,6 @@ pub(crate) fn parse(token: &str) -> Result<Value, &'static str> {
     crate::infra::oidc::peek_claims(token).ok_or(BAD_FORMAT)
 }
 
-/// The JWKS key for a token: by its `kid`, else the first
-/// (`Jwks doesn't have key to match kid or alg from Jwt`).
-pub(crate) async fn key_for(
-    http: &reqwest::Client,
-    jwks_uri: &str,
-    token: &str,
-) -> Result<jsonwebtoken::jwk::Jwk, String> {
-    let set = fetch_jwks(http, jwks_uri)
-        .await
-        .map_err(|e| format!("{VERIFICATION_FAILS} (JWKS fetch: {e})"))?;
-    let header = jsonwebtoken::decode_header(token).map_err(|_| BAD_FORMAT.to_string())?;
-    match &header.kid {
-        Some(kid) => set.find(kid),
-        None => set.keys.first(),
-    }
-    .cloned()
-    .ok_or_else(|| NO_MATCHING_KEY.to_string())
-}
-
 /// Envoy's clock skew default (`clock_skew_seconds`).
 const CLOCK_SKEW: i64 = 60;
 
@@ -271,19 +252,19 @@ async fn verify(
     if !audience_allowed(&payload["aud"], &[p.audience.as_str()]) {
         return Err(AUDIENCE_NOT_ALLOWED.into());
     }
-    let jwk = key_for(http, &p.jwks_uri, token).await.map_err(|e| {
-        if e.starts_with(VERIFICATION_FAILS) {
-            e.replacen(
-                "JWKS fetch:",
-                &format!("JWKS fetch from cluster `{}`:", p.cluster),
-                1,
-            )
-        } else {
-            e
-        }
+    let set = fetch_jwks(http, &p.jwks_uri).await.map_err(|e| {
+        format!(
+            "{VERIFICATION_FAILS} (JWKS fetch from cluster `{}`: {e})",
+            p.cluster
+        )
     })?;
     let header = jsonwebtoken::decode_header(token).map_err(|_| BAD_FORMAT.to_string())?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| NO_MATCHING_KEY.to_string())?;
+    let jwk = match &header.kid {
+        Some(kid) => set.find(kid),
+        None => set.keys.first(),
+    }
+    .ok_or_else(|| NO_MATCHING_KEY.to_string())?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| NO_MATCHING_KEY.to_string())?;
     let mut validation = Validation::new(header.alg);
     validation.validate_exp = false;
     validation.validate_aud = false;

@@ -353,6 +353,19 @@ pub fn guard(cmd: &mut tokio::process::Command) -> &mut tokio::process::Command 
     cmd
 }
 
+/// Makes `cmd` start in a session of its own, so it outlives the harness on
+/// purpose (the shared Keycloak's keeper, a Docker engine).
+pub fn in_own_session(cmd: &mut Command) -> &mut Command {
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()?;
+            Ok(())
+        });
+    }
+    cmd
+}
+
 /// Registers a guarded child's process group with the watchdog.
 pub fn watch(child: &tokio::process::Child) {
     if let Some(pid) = child.id() {

@@ -151,12 +151,7 @@ async fn start_keeper(exe: &Path, state: &Path, watch: i32) -> Result<Endpoint> 
         .stdout(out)
         .stderr(err);
     // Its own session: it must outlive the test process that started it.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-            nix::unistd::setsid()?;
-            Ok(())
-        });
-    }
+    crate::infra::process::in_own_session(&mut cmd);
     let mut keeper = cmd
         .spawn()
         .context(|| "starting the Keycloak keeper process".into())?;

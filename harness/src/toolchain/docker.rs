@@ -48,12 +48,7 @@ pub fn ensure_engine() -> Result<()> {
         .stdout(out)
         .stderr(err);
     // A service of the machine: its own session, it outlives this run.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-            nix::unistd::setsid()?;
-            Ok(())
-        });
-    }
+    crate::infra::process::in_own_session(&mut cmd);
     cmd.spawn()
         .map_err(|e| Error::toolchain("docker", format!("cannot run dockerd: {e}")))?;
     let deadline = Instant::now() + Duration::from_secs(90);
