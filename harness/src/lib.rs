@@ -35,4 +35,7 @@ pub mod scenario;
 /// The shared run and its keeper; one case; one type per step.
 pub mod run;
 
+/// `bench suite`: step times against floor probes on this machine.
+pub mod bench;
+
 pub use error::{Error, Result};

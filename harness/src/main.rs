@@ -1,11 +1,13 @@
 //! `oidc-harness`: run the bundled scenarios, list them, or install the real
 //! programs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use oidc_harness::model::report::CaseReport;
 use oidc_harness::run::run_case;
 use oidc_harness::run::{Owner, Run};
 use oidc_harness::scenario;
@@ -22,6 +24,30 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum BenchWhat {
+    /// The suite (or the cases whose name contains FILTER) with the floor
+    /// probes in the same run: per step kind its median against its floor,
+    /// then the suite's wall time, its floor and `suite-ratio: <wall/floor>`.
+    Suite {
+        filter: Option<String>,
+        /// Cases at a time.
+        #[arg(long, short, default_value_t = 2)]
+        jobs: usize,
+        /// Rounds of each floor probe.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        #[arg(long)]
+        scenarios: Option<PathBuf>,
+    },
+    /// Start-up times of the real programs (Keycloak once; Dex, etcd +
+    /// kube-apiserver and oauth2-proxy `--rounds` times each).
+    Startup {
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run scenarios against the real programs; one line per case.
     Run {
@@ -30,6 +56,9 @@ enum Command {
         /// Folder of scenario files.
         #[arg(long)]
         scenarios: Option<PathBuf>,
+        /// Cases at a time (default: the machine's cores); output stays in order.
+        #[arg(long, short)]
+        jobs: Option<usize>,
     },
     /// List the cases of the scenario files.
     List {
@@ -101,11 +130,10 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Measure start-up times of the real programs (Keycloak once; Dex and
-    /// etcd + kube-apiserver `--rounds` times each).
+    /// Timings (never in tests): `bench suite` or `bench startup`.
     Bench {
-        #[arg(long, default_value_t = 3)]
-        rounds: usize,
+        #[command(subcommand)]
+        what: BenchWhat,
     },
     /// Runs the bundled cases (or those whose name contains FILTER) ROUNDS
     /// times and prints each case's flake rate: a benchmark, not a test.
@@ -115,6 +143,9 @@ unusable input (file:line:column); 3 a hop refused and no known cause explains i
         rounds: usize,
         #[arg(long)]
         scenarios: Option<PathBuf>,
+        /// Cases at a time (default: the machine's cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
     },
     /// The guide's kind cluster (`kind/kind-config.yaml.j2`), for users with Docker.
     Kind {
@@ -258,13 +289,37 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { filter, scenarios } => run(filter, scenarios_dir(scenarios)).await,
-        Command::Bench { rounds } => bench(rounds).await,
+        Command::Run {
+            filter,
+            scenarios,
+            jobs,
+        } => run(filter, scenarios_dir(scenarios), jobs_or_cores(jobs)).await,
+        Command::Bench {
+            what: BenchWhat::Startup { rounds },
+        } => bench(rounds).await,
+        Command::Bench {
+            what:
+                BenchWhat::Suite {
+                    filter,
+                    jobs,
+                    rounds,
+                    scenarios,
+                },
+        } => bench_suite(filter, jobs, rounds, scenarios_dir(scenarios)).await,
         Command::Flakes {
             filter,
             rounds,
             scenarios,
-        } => flakes(filter, rounds, scenarios_dir(scenarios)).await,
+            jobs,
+        } => {
+            flakes(
+                filter,
+                rounds,
+                scenarios_dir(scenarios),
+                jobs_or_cores(jobs),
+            )
+            .await
+        }
         Command::Kind { action } => kind(action).await,
         Command::Diagnose {
             dir,
@@ -316,17 +371,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
-    let cases: Vec<_> = scenario::discover(&dir)?
-        .iter()
-        .flat_map(|f| f.cases())
-        .filter(|c| filter.as_ref().is_none_or(|f| c.name.contains(f.as_str())))
-        .collect();
-    if cases.is_empty() {
-        anyhow::bail!("no case matches in {}", dir.display());
-    }
+async fn run(filter: Option<String>, dir: PathBuf, jobs: usize) -> anyhow::Result<ExitCode> {
+    let cases = selected_cases(&dir, filter.as_deref())?;
     eprintln!(
-        "{} case(s) from {}; starting the shared Keycloak…",
+        "{} case(s) from {}, {jobs} at a time; starting the shared Keycloak…",
         cases.len(),
         dir.display()
     );
@@ -356,12 +404,11 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
     );
     let (mut passed, mut failed) = (0, 0);
     let mut rows = Vec::new();
-    for case in &cases {
-        let t = Instant::now();
-        let outcome = run_case(&run, case).await;
+    let mut outcomes = run_cases(&run, &cases, jobs);
+    while let Some((case, seconds, outcome)) = outcomes.next().await {
         rows.push((
             case.name.clone(),
-            t.elapsed().as_secs_f64(),
+            seconds,
             match &outcome {
                 Ok(r) => Ok(r.dir.join("report.html")),
                 Err(e) => Err(e.to_string()),
@@ -374,12 +421,7 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 failed += 1;
-                println!(
-                    "FAIL {} ({:.1}s, {})\n{e}\n",
-                    case.name,
-                    t.elapsed().as_secs_f64(),
-                    e.kind()
-                );
+                println!("FAIL {} ({seconds:.1}s, {})\n{e}\n", case.name, e.kind());
             }
         }
     }
@@ -393,26 +435,69 @@ async fn run(filter: Option<String>, dir: PathBuf) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The cases of the scenario files in `dir` whose name contains `filter`.
+fn selected_cases(dir: &Path, filter: Option<&str>) -> anyhow::Result<Vec<scenario::Case>> {
+    let cases: Vec<_> = scenario::discover(dir)?
+        .iter()
+        .flat_map(|f| f.cases())
+        .filter(|c| filter.is_none_or(|f| c.name.contains(f)))
+        .collect();
+    if cases.is_empty() {
+        anyhow::bail!("no case matches in {}", dir.display());
+    }
+    Ok(cases)
+}
+
+/// `--jobs`, else one case per core.
+fn jobs_or_cores(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// The cases, `jobs` at a time on the one run; outcomes come in the cases'
+/// order (a case that ends early waits for the ones before it).
+fn run_cases<'a>(
+    run: &'a Run,
+    cases: &'a [scenario::Case],
+    jobs: usize,
+) -> impl futures::Stream<
+    Item = (
+        &'a scenario::Case,
+        f64,
+        oidc_harness::error::Result<CaseReport>,
+    ),
+> + 'a {
+    futures::stream::iter(cases)
+        .map(move |case| async move {
+            let t = Instant::now();
+            let outcome = run_case(run, case).await;
+            (case, t.elapsed().as_secs_f64(), outcome)
+        })
+        .buffered(jobs)
+}
+
 /// Every selected case `rounds` times on one shared Keycloak; per case its
 /// passes, its failures (with the first line of each distinct error) and
 /// whether it flaked (both passed and failed).
-async fn flakes(filter: Option<String>, rounds: usize, dir: PathBuf) -> anyhow::Result<ExitCode> {
-    let cases: Vec<_> = scenario::discover(&dir)?
-        .iter()
-        .flat_map(|f| f.cases())
-        .filter(|c| filter.as_ref().is_none_or(|f| c.name.contains(f.as_str())))
-        .collect();
-    if cases.is_empty() || rounds == 0 {
-        anyhow::bail!("no case matches in {} (or --rounds 0)", dir.display());
+async fn flakes(
+    filter: Option<String>,
+    rounds: usize,
+    dir: PathBuf,
+    jobs: usize,
+) -> anyhow::Result<ExitCode> {
+    let cases = selected_cases(&dir, filter.as_deref())?;
+    if rounds == 0 {
+        anyhow::bail!("--rounds 0: nothing to run");
     }
     let run = Run::join(Owner::ThisProcess).await?;
     let mut tally: std::collections::BTreeMap<String, (usize, Vec<String>)> = Default::default();
     for round in 1..=rounds {
         let t = Instant::now();
         let mut failed = 0;
-        for case in &cases {
+        let mut outcomes = run_cases(&run, &cases, jobs);
+        while let Some((case, _, outcome)) = outcomes.next().await {
             let entry = tally.entry(case.name.clone()).or_default();
-            match run_case(&run, case).await {
+            match outcome {
                 Ok(_) => entry.0 += 1,
                 Err(e) => {
                     failed += 1;
@@ -595,9 +680,51 @@ async fn kind(action: KindAction) -> anyhow::Result<ExitCode> {
                 .parent()
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("."));
-            run(Some(filter), dir).await
+            run(Some(filter), dir, 1).await
         }
     }
+}
+
+/// `bench suite`: the floor probes, then the suite `jobs` at a time, then the table.
+async fn bench_suite(
+    filter: Option<String>,
+    jobs: usize,
+    rounds: usize,
+    dir: PathBuf,
+) -> anyhow::Result<ExitCode> {
+    use oidc_harness::bench::{CaseShape, Table, probes};
+    let cases = selected_cases(&dir, filter.as_deref())?;
+    let run = Run::join(Owner::ThisProcess).await?;
+    eprintln!("floor probes ({rounds} rounds each)…");
+    let floors = probes::measure(&run, &oidc_harness::run::out_dir().join("bench"), rounds).await?;
+    eprintln!("{} case(s), {jobs} at a time…", cases.len());
+    let started = Instant::now();
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    let mut outcomes = run_cases(&run, &cases, jobs);
+    while let Some((case, seconds, outcome)) = outcomes.next().await {
+        match outcome {
+            Ok(report) => {
+                eprintln!("ok   {} ({seconds:.1}s)", case.name);
+                reports.push((CaseShape::of(&case.document()?), report));
+            }
+            Err(e) => {
+                failed += 1;
+                let first = e.to_string().lines().next().unwrap_or_default().to_string();
+                eprintln!("FAIL {} ({seconds:.1}s): {first}", case.name);
+            }
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    print!("{}", Table::new(&reports, floors, jobs, wall));
+    if failed > 0 {
+        println!("{failed} case(s) failed: their steps are not in the table");
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {

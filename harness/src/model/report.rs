@@ -11,7 +11,7 @@ use super::steps::At;
 use super::text::truncate;
 
 /// What one case did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct CaseReport {
     pub name: String,
     pub dir: PathBuf,

@@ -1,10 +1,14 @@
 //! Headless Chromium driven over WebDriver (chromedriver + fantoccini).
 //!
-//! The browser trusts the run's certificates through
-//! `--ignore-certificate-errors-spki-list` (only those keys; every other TLS
-//! check stays on) and starts with a fresh profile each time.
+//! One chromedriver serves a whole run ([`Driver`]); every [`Browser`] is a
+//! new WebDriver session: its own Chromium with its own empty profile,
+//! removed when it closes, so a user never rides on the cookies (Keycloak's
+//! or Dex's session) of the one before. The browser trusts the run's
+//! certificates through `--ignore-certificate-errors-spki-list` (only those
+//! keys; every other TLS check stays on).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -16,32 +20,56 @@ use crate::model::report::PageEvidence;
 
 const PROGRAM: &str = "chromedriver";
 
-pub struct Browser {
-    client: Client,
-    dir: PathBuf,
-    _driver: Supervised,
+/// How often a wait looks at the page again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// A chromedriver, started once and shared by every browser of a run.
+pub struct Driver {
+    url: String,
+    /// Numbers the sessions, so that each has its own profile folder.
+    sessions: AtomicU32,
+    process: Supervised,
 }
 
-impl Browser {
-    pub async fn start(
-        chromium: &Path,
-        chromedriver: &Path,
-        spki: &[String],
-        dir: &Path,
-    ) -> Result<Browser> {
+impl Driver {
+    pub async fn start(chromedriver: &Path, dir: &Path) -> Result<Driver> {
         let port = free_port(std::net::Ipv4Addr::LOCALHOST)?;
-        let mut driver =
+        let mut process =
             Supervised::spawn(Spec::new(PROGRAM, chromedriver, dir).arg(format!("--port={port}")))?;
-        let status = format!("http://127.0.0.1:{port}/status");
+        let url = format!("http://127.0.0.1:{port}");
+        let status = format!("{url}/status");
         let http = reqwest::Client::new();
-        driver
+        process
             .wait_ready(Duration::from_secs(30), "/status answering", || {
                 crate::infra::process::answers_ok(&http, &status)
             })
             .await?;
-        // An empty profile for every browser: a user never rides on the
-        // cookies (Keycloak's or Dex's session) of the one before.
-        let profile = dir.join("chromium-profile");
+        Ok(Driver {
+            url,
+            sessions: AtomicU32::new(0),
+            process,
+        })
+    }
+}
+
+pub struct Browser {
+    client: Client,
+    /// Where evidence (screenshots, page HTML) goes.
+    dir: PathBuf,
+    /// This session's own Chromium profile, removed on close.
+    profile: PathBuf,
+}
+
+impl Browser {
+    /// A new session on `driver`: a Chromium with an empty profile in `dir`.
+    pub async fn start(
+        driver: &Driver,
+        chromium: &Path,
+        spki: &[String],
+        dir: &Path,
+    ) -> Result<Browser> {
+        let n = driver.sessions.fetch_add(1, Ordering::SeqCst);
+        let profile = dir.join(format!("chromium-profile-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let args = vec![
             "--headless".to_string(),
@@ -65,13 +93,17 @@ impl Browser {
         caps.insert("acceptInsecureCerts".into(), json!(false));
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
+            .connect(&driver.url)
             .await
-            .map_err(|e| driver.start_error(format!("new WebDriver session: {e}")))?;
+            .map_err(|e| {
+                driver
+                    .process
+                    .start_error(format!("new WebDriver session: {e}"))
+            })?;
         Ok(Browser {
             client,
             dir: dir.to_path_buf(),
-            _driver: driver,
+            profile,
         })
     }
 
@@ -89,6 +121,40 @@ impl Browser {
             .await
             .map(|u| u.to_string())
             .unwrap_or_default()
+    }
+
+    /// The page as one round trip sees it: its address, whether it has
+    /// finished loading, which of `selectors` match, what kind of page it is
+    /// and (with `text`) its visible text.
+    pub async fn page(&self, selectors: &[&str], text: bool) -> PageState {
+        const SCRIPT: &str = r#"
+            const [selectors, wantText] = arguments;
+            const found = selectors.map((s) => {
+                try { return document.querySelector(s) !== null; } catch (e) { return false; }
+            });
+            return {
+                url: location.href,
+                complete: document.readyState === "complete",
+                content_type: document.contentType || "",
+                forms: document.forms.length,
+                refresh: document.querySelector("meta[http-equiv='refresh' i]") !== null,
+                found,
+                text: wantText && document.body ? document.body.innerText : "",
+            };"#;
+        let answer = self
+            .client
+            .execute(SCRIPT, vec![json!(selectors), json!(text)])
+            .await;
+        let mut state: PageState = answer
+            .ok()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
+        if state.url.is_empty() {
+            // No script runs on some pages (Chromium's own error pages).
+            state.url = self.url().await;
+        }
+        state.found.resize(selectors.len(), false);
+        state
     }
 
     /// Visible text of the page.
@@ -133,7 +199,7 @@ impl Browser {
             if self.url().await != from {
                 return true;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         false
     }
@@ -142,22 +208,40 @@ impl Browser {
     pub async fn wait_navigation_or(&self, from: &str, css: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if self.url().await != from || self.find(css).await.is_some() {
+            let page = self.page(&[css], false).await;
+            if page.url != from || page.found[0] {
                 return true;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         false
     }
 
-    /// Saves a screenshot and the page HTML as `<stem>.png` / `<stem>.html`.
-    pub async fn evidence(&self, stem: &str) -> PageEvidence {
-        let mut ev = PageEvidence {
-            url: self.url().await,
+    /// The page's address, title and text, without a screenshot: what a
+    /// step that went as expected keeps.
+    pub async fn summary(&self) -> PageEvidence {
+        let page = self.page(&[], true).await;
+        PageEvidence {
+            url: page.url,
             title: self.client.title().await.unwrap_or_default(),
-            text: self.text().await,
+            text: page.text,
             ..Default::default()
-        };
+        }
+    }
+
+    /// [`Browser::summary`] when `stopped` is false; else [`Browser::evidence`]:
+    /// a page a sign-in stopped on is evidence.
+    pub async fn summary_or_evidence(&self, stopped: bool, stem: &str) -> PageEvidence {
+        if stopped {
+            self.evidence(stem).await
+        } else {
+            self.summary().await
+        }
+    }
+
+    /// The summary, a screenshot and the page HTML as `<stem>.png` / `<stem>.html`.
+    pub async fn evidence(&self, stem: &str) -> PageEvidence {
+        let mut ev = self.summary().await;
         if let Ok(png) = self.client.screenshot().await {
             let path = self.dir.join(format!("{stem}.png"));
             if std::fs::write(&path, png).is_ok() {
@@ -194,8 +278,44 @@ impl Browser {
             .collect()
     }
 
+    /// Ends the session (chromedriver stops its Chromium) and removes the profile.
     pub async fn close(self) {
         let _ = self.client.close().await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// What [`Browser::page`] saw.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PageState {
+    pub url: String,
+    /// `document.readyState` is `complete`.
+    pub complete: bool,
+    pub content_type: String,
+    pub forms: u64,
+    /// A `<meta http-equiv="refresh">`: the page will move on by itself.
+    pub refresh: bool,
+    /// Per selector asked for: whether the page has a match.
+    pub found: Vec<bool>,
+    pub text: String,
+}
+
+impl PageState {
+    /// A page that nothing will move on from: loaded, no refresh, and either
+    /// an error page of a program of the chain, the browser's own error page,
+    /// a plain answer (text or JSON), or a page without any form. `None`
+    /// when the page may still go somewhere (a form to submit, a redirect).
+    pub fn dead_end(&self) -> Option<&'static str> {
+        if self.url.starts_with("chrome-error://") {
+            return Some("the browser's own error page (the address did not answer)");
+        }
+        if !self.complete || self.refresh {
+            return None;
+        }
+        if !self.content_type.is_empty() && self.content_type != "text/html" {
+            return Some("a plain answer, not a page");
+        }
+        (self.forms == 0).then_some("a page without a form")
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Endpoint {
 pub struct Keycloak {
     endpoint: Endpoint,
     http: reqwest::Client,
+    /// The last admin token and when it stops being used (before it expires).
+    admin_token: tokio::sync::Mutex<Option<(String, std::time::Instant)>>,
     _process: Option<Supervised>,
 }
 
@@ -125,6 +127,7 @@ impl Keycloak {
             endpoint,
             http,
             _process: Some(process),
+            admin_token: Default::default(),
         })
     }
 
@@ -134,6 +137,7 @@ impl Keycloak {
             endpoint,
             http: ca.http_client()?,
             _process: None,
+            admin_token: Default::default(),
         })
     }
 
@@ -175,7 +179,22 @@ impl Keycloak {
         format!("{}/realms/{realm}", self.endpoint.url)
     }
 
+    /// An admin access token, reused until shortly before it expires: one
+    /// password grant serves a case's admin calls.
     async fn admin_token(&self) -> Result<String> {
+        let mut cached = self.admin_token.lock().await;
+        if let Some((token, until)) = cached.as_ref()
+            && std::time::Instant::now() < *until
+        {
+            return Ok(token.clone());
+        }
+        let (token, lifetime) = self.new_admin_token().await?;
+        let until = std::time::Instant::now() + lifetime.saturating_sub(Duration::from_secs(10));
+        *cached = Some((token.clone(), until));
+        Ok(token)
+    }
+
+    async fn new_admin_token(&self) -> Result<(String, Duration)> {
         let url = format!(
             "{}/realms/master/protocol/openid-connect/token",
             self.endpoint.url
@@ -196,10 +215,12 @@ impl Keycloak {
             .json()
             .await
             .map_err(|e| Error::http(PROGRAM, &url, e))?;
-        body["access_token"]
+        let token = body["access_token"]
             .as_str()
             .map(str::to_string)
-            .ok_or_else(|| Error::http(PROGRAM, &url, format!("no admin token: {body}")))
+            .ok_or_else(|| Error::http(PROGRAM, &url, format!("no admin token: {body}")))?;
+        let lifetime = Duration::from_secs(body["expires_in"].as_u64().unwrap_or(0));
+        Ok((token, lifetime))
     }
 
     /// Sends an admin REST request; returns the JSON body (Null when empty).

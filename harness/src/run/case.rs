@@ -22,7 +22,8 @@ use crate::model::steps::{Need, Step};
 use crate::programs::app::{App, AppPlan, Registration};
 use crate::programs::dex::DexPlan;
 use crate::programs::keycloak;
-use crate::programs::kube::apiserver::ApiServer;
+use crate::programs::kube::Cluster;
+use crate::programs::kube::apiserver::{ApiServer, Etcd};
 use crate::scenario::Case;
 use crate::scenario::template::{Renderer, Values};
 
@@ -188,13 +189,19 @@ pub async fn run_case(run: &Run, case: &Case) -> Result<CaseReport> {
 }
 
 /// A passing case keeps its evidence (reports, logs, configs, screenshots)
-/// and drops what only the programs needed: the browser profile, etcd's data.
+/// and drops what only the programs needed: browser profiles, etcd's data.
 fn drop_scratch(dir: &std::path::Path) {
     if crate::infra::process::keep_requested() {
         return;
     }
-    for scratch in ["chromium-profile", "etcd-data"] {
-        let _ = std::fs::remove_dir_all(dir.join(scratch));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with("chromium-profile") || name == "etcd-data" {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -211,8 +218,68 @@ fn expected_diagnosis(case: &Case) -> Option<&str> {
         .filter(|d| *d != "none")
 }
 
-/// The case's programs, in the order they need each other.
+/// Steps that may open a browser (kubectl and can_i through kubelogin).
+const BROWSER_STEPS: [&str; 6] = [
+    "browser_login",
+    "device_login",
+    "proxy_login",
+    "kubelogin",
+    "kubectl",
+    "can_i",
+];
+
+/// The case's programs, in the order they need each other; etcd and the
+/// run's chromedriver come up meanwhile (the apiserver itself waits for
+/// Dex: it fetches its issuer's discovery at start and then only every 10 s).
 async fn start(
+    cx: &mut StepCx<'_>,
+    realm_name: String,
+    dex_plan: DexPlan,
+    app_plan: AppPlan,
+) -> Result<()> {
+    let run = cx.run;
+    let dir = cx.dir.clone();
+    let wants_etcd = cx.scenario.apiserver.is_some() && run.cluster != Cluster::Kind;
+    let wants_browser = cx
+        .scenario
+        .steps
+        .iter()
+        .any(|s| BROWSER_STEPS.contains(&s.verb().as_str()));
+    let etcd = async {
+        match wants_etcd {
+            true => Some(Etcd::start(&run.programs, &dir).await),
+            false => None,
+        }
+    };
+    let driver = async {
+        if wants_browser {
+            // A failure here shows again, with its log, at the first browser step.
+            let _ = run.driver().await;
+        }
+    };
+    let (etcd, (), chain) = tokio::join!(
+        etcd,
+        driver,
+        start_chain(cx, realm_name, dex_plan, app_plan)
+    );
+    chain?;
+    let etcd = etcd.transpose()?;
+    if let Some(spec) = cx.scenario.apiserver.clone() {
+        let auth = crate::scenario::kind::oidc_auth(&spec)?;
+        let started = Instant::now();
+        let apiserver =
+            ApiServer::start_on(etcd, &run.programs, &run.ca, &auth, &cx.dir, run.cluster).await?;
+        tracing::info!("apiserver ready in {:.1}s", started.elapsed().as_secs_f64());
+        if let Some(rbac) = &spec.rbac {
+            apiserver.apply(rbac).await?;
+        }
+        cx.apiserver = Some(apiserver);
+    }
+    Ok(())
+}
+
+/// The realm, Dex, the front and the app, one after the other.
+async fn start_chain(
     cx: &mut StepCx<'_>,
     realm_name: String,
     dex_plan: DexPlan,
@@ -243,17 +310,6 @@ async fn start(
             extra: Vec::new(),
         };
         cx.app = Some(App::start(app_plan, reg, http).await?);
-    }
-    if let Some(spec) = cx.scenario.apiserver.clone() {
-        let auth = crate::scenario::kind::oidc_auth(&spec)?;
-        let started = Instant::now();
-        let apiserver =
-            ApiServer::start(&run.programs, &run.ca, &auth, &cx.dir, run.cluster).await?;
-        tracing::info!("apiserver ready in {:.1}s", started.elapsed().as_secs_f64());
-        if let Some(rbac) = &spec.rbac {
-            apiserver.apply(rbac).await?;
-        }
-        cx.apiserver = Some(apiserver);
     }
     Ok(())
 }

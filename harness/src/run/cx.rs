@@ -93,7 +93,8 @@ impl StepCx<'_> {
         if let Some(dex) = &self.dex {
             spki.push(dex.cert.spki_sha256.clone());
         }
-        let browser = Browser::start(&p.chromium, &p.chromedriver, &spki, &self.dir).await?;
+        let driver = self.run.driver().await?;
+        let browser = Browser::start(driver, &p.chromium, &spki, &self.dir).await?;
         Ok(self.browser.insert(browser))
     }
 

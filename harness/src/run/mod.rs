@@ -42,6 +42,8 @@ pub struct Run {
     pub state: PathBuf,
     /// Where the cases' apiservers run.
     pub cluster: Cluster,
+    /// The one chromedriver of this process, started when a case first needs a browser.
+    driver: tokio::sync::OnceCell<crate::programs::browser::Driver>,
 }
 
 /// Which process's death ends the run.
@@ -114,7 +116,21 @@ impl Run {
             keycloak,
             state,
             cluster: Cluster::from_env(),
+            driver: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// This process's chromedriver (started on first use; its log beside the run's state).
+    pub async fn driver(&self) -> Result<&crate::programs::browser::Driver> {
+        self.driver
+            .get_or_try_init(|| async {
+                let dir = self
+                    .state
+                    .join(format!("chromedriver-{}", std::process::id()));
+                std::fs::create_dir_all(&dir).context(|| format!("creating {}", dir.display()))?;
+                crate::programs::browser::Driver::start(&self.programs.chromedriver, &dir).await
+            })
+            .await
     }
 }
 

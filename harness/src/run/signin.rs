@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::programs::browser::Browser;
 
 /// Where a browser sign-in ended.
@@ -107,15 +107,39 @@ pub async fn sign_in_prompted(
 ) -> Result<SignInEnd> {
     browser.goto(start).await?;
     let deadline = Instant::now() + Duration::from_secs(90);
+    let connector_link = connector.map(|c| format!("a[href*='/auth/{c}?'], a[href$='/auth/{c}']"));
+    let goal_css = match goal {
+        Goal::Element(css) => css,
+        _ => NOTHING,
+    };
+    let selectors = [
+        "#kc-form-login",
+        ERRORS,
+        connector_link.as_deref().unwrap_or(NOTHING),
+        "input#login",
+        "#submit-login",
+        "#login-error",
+        APPROVE,
+        PROXY_SIGN_IN,
+        PROXY_SIGN_IN_MESSAGE,
+        UPDATE_PASSWORD,
+        DEVICE_USER_CODE,
+        KEYCLOAK_GRANT,
+        goal_css,
+    ];
     let mut actions = 0;
     let mut password_updates = 0;
     let mut passwords = 0;
     loop {
-        let url = browser.url().await;
+        let page = browser
+            .page(&selectors, matches!(goal, Goal::Text(_)))
+            .await;
+        let has = |i: usize| page.found[i];
+        let url = page.url.clone();
         let reached = match goal {
             Goal::Url(done) => url.starts_with(done),
-            Goal::Element(css) => browser.find(css).await.is_some(),
-            Goal::Text(text) => browser.text().await.contains(text),
+            Goal::Element(_) => has(12),
+            Goal::Text(text) => page.text.contains(text),
         };
         if reached {
             return Ok(SignInEnd::Reached { url, passwords });
@@ -129,8 +153,8 @@ pub async fn sign_in_prompted(
         if Instant::now() > deadline || actions > 12 {
             return stopped("the sign-in went round in circles");
         }
-        let acted = if browser.find("#kc-form-login").await.is_some() {
-            if actions > 0 && browser.find(ERRORS).await.is_some() {
+        let acted = if has(0) {
+            if actions > 0 && has(1) {
                 return stopped("Keycloak showed its login form again, with an error");
             }
             browser.fill("#username", user).await?;
@@ -138,22 +162,14 @@ pub async fn sign_in_prompted(
             browser.click("#kc-login").await?;
             passwords += 1;
             true
-        } else if let Some(link) = match connector {
-            Some(c) => {
-                browser
-                    .find(&format!("a[href*='/auth/{c}?'], a[href$='/auth/{c}']"))
-                    .await
-            }
-            None => None,
-        } {
-            link.click()
-                .await
-                .map_err(|e| Error::step("sign-in", format!("connector link: {e}")))?;
+        } else if has(2) {
+            let css = connector_link
+                .as_deref()
+                .expect("a connector link was asked for");
+            browser.click(css).await?;
             true
-        } else if browser.find("input#login").await.is_some()
-            && browser.find("#submit-login").await.is_some()
-        {
-            if actions > 0 && browser.find("#login-error").await.is_some() {
+        } else if has(3) && has(4) {
+            if actions > 0 && has(5) {
                 return stopped("Dex showed its password form again, with an error");
             }
             browser.fill("input#login", user).await?;
@@ -161,16 +177,16 @@ pub async fn sign_in_prompted(
             browser.click("#submit-login").await?;
             passwords += 1;
             true
-        } else if browser.find(APPROVE).await.is_some() {
+        } else if has(6) {
             browser.click(APPROVE).await?;
             true
-        } else if browser.find(PROXY_SIGN_IN).await.is_some() {
-            if actions > 0 && browser.find(PROXY_SIGN_IN_MESSAGE).await.is_some() {
+        } else if has(7) {
+            if actions > 0 && has(8) {
                 return stopped("oauth2-proxy showed its sign-in page again, with a message");
             }
             browser.click(PROXY_SIGN_IN).await?;
             true
-        } else if browser.find(UPDATE_PASSWORD).await.is_some() {
+        } else if has(9) {
             let Some(new) = prompts.new_password else {
                 return stopped(
                     "Keycloak asks for a new password (a temporary password) and the step gives no `new_password`",
@@ -186,11 +202,11 @@ pub async fn sign_in_prompted(
                 .click(&format!("{UPDATE_PASSWORD} [type='submit']"))
                 .await?;
             true
-        } else if browser.find(DEVICE_USER_CODE).await.is_some() {
+        } else if has(10) {
             let Some(code) = prompts.user_code else {
                 return stopped("Keycloak asks for the device's user code and the step has none");
             };
-            if actions > 0 && browser.find(ERRORS).await.is_some() {
+            if actions > 0 && has(1) {
                 return stopped("Keycloak showed its device code form again, with an error");
             }
             browser.fill(DEVICE_USER_CODE, code).await?;
@@ -198,7 +214,7 @@ pub async fn sign_in_prompted(
                 .click("form:has(input[name='device_user_code']) [type='submit']")
                 .await?;
             true
-        } else if browser.find(KEYCLOAK_GRANT).await.is_some() {
+        } else if has(11) {
             browser.click(KEYCLOAK_GRANT).await?;
             true
         } else {
@@ -210,8 +226,22 @@ pub async fn sign_in_prompted(
             browser
                 .wait_navigation_or(&url, ERRORS, Duration::from_secs(20))
                 .await;
+        } else if let Some(kind) = page.dead_end() {
+            // Nothing will move it on; a moment's grace for a script that might.
+            if !browser.wait_navigation(&url, DEAD_END_GRACE).await {
+                return stopped(&format!("{NO_WAY_ON} ({kind})"));
+            }
         } else if !browser.wait_navigation(&url, Duration::from_secs(3)).await {
-            return stopped("no login form, connector link or approval button");
+            return stopped(NO_WAY_ON);
         }
     }
 }
+
+/// Why a sign-in stopped on a page it found nothing to do on.
+const NO_WAY_ON: &str = "no login form, connector link or approval button";
+
+/// How long a dead-end page is watched for a script that moves on after all.
+const DEAD_END_GRACE: Duration = Duration::from_millis(300);
+
+/// A selector that matches nothing (a slot not asked for).
+const NOTHING: &str = "oidc-harness-nothing";

@@ -63,8 +63,62 @@ pub struct KubectlOutput {
     pub stderr: String,
 }
 
+/// etcd for one apiserver, started on its own so that it can come up while
+/// the rest of a case starts.
+pub struct Etcd {
+    url: String,
+    process: Supervised,
+}
+
+impl Etcd {
+    pub async fn start(programs: &Programs, dir: &Path) -> Result<Etcd> {
+        let ip = match fresh_endpoint()?.ip() {
+            std::net::IpAddr::V4(ip) => ip,
+            std::net::IpAddr::V6(_) => std::net::Ipv4Addr::LOCALHOST,
+        };
+        let (client, peer) = (free_port(ip)?, free_port(ip)?);
+        let url = format!("http://{ip}:{client}");
+        let peer_url = format!("http://{ip}:{peer}");
+        let mut process = Supervised::spawn(
+            Spec::new("etcd", &programs.etcd, dir)
+                .arg(format!("--data-dir={}", dir.join("etcd-data").display()))
+                .arg("--name=default")
+                .arg(format!("--listen-client-urls={url}"))
+                .arg(format!("--advertise-client-urls={url}"))
+                .arg(format!("--listen-peer-urls={peer_url}"))
+                .arg(format!("--initial-advertise-peer-urls={peer_url}"))
+                .arg(format!("--initial-cluster=default={peer_url}"))
+                .arg("--log-level=warn"),
+        )?;
+        let plain = reqwest::Client::new();
+        let health = format!("{url}/health");
+        process
+            .wait_ready(Duration::from_secs(30), "/health answering", || {
+                crate::infra::process::answers_ok(&plain, &health)
+            })
+            .await?;
+        Ok(Etcd { url, process })
+    }
+}
+
 impl ApiServer {
     pub async fn start(
+        programs: &Programs,
+        ca: &Ca,
+        auth: &OidcAuth,
+        dir: &Path,
+        cluster: Cluster,
+    ) -> Result<ApiServer> {
+        let etcd = match cluster {
+            Cluster::Kind => None,
+            _ => Some(Etcd::start(programs, dir).await?),
+        };
+        ApiServer::start_on(etcd, programs, ca, auth, dir, cluster).await
+    }
+
+    /// [`ApiServer::start`] with an etcd already started (`None` on kind).
+    pub async fn start_on(
+        etcd: Option<Etcd>,
         programs: &Programs,
         ca: &Ca,
         auth: &OidcAuth,
@@ -74,31 +128,13 @@ impl ApiServer {
         if cluster == Cluster::Kind {
             return ApiServer::on_kind(programs, auth, dir).await;
         }
+        let etcd = match etcd {
+            Some(etcd) => etcd,
+            None => Etcd::start(programs, dir).await?,
+        };
+        let etcd_url = etcd.url.clone();
         let addr: SocketAddr = fresh_endpoint()?;
         let ip = addr.ip().to_string();
-        let (etcd_client, etcd_peer) = (
-            free_port(ip.parse().expect("an IPv4"))?,
-            free_port(ip.parse().expect("an IPv4"))?,
-        );
-        let etcd_url = format!("http://{ip}:{etcd_client}");
-        let peer_url = format!("http://{ip}:{etcd_peer}");
-        let mut etcd = Supervised::spawn(
-            Spec::new("etcd", &programs.etcd, dir)
-                .arg(format!("--data-dir={}", dir.join("etcd-data").display()))
-                .arg("--name=default")
-                .arg(format!("--listen-client-urls={etcd_url}"))
-                .arg(format!("--advertise-client-urls={etcd_url}"))
-                .arg(format!("--listen-peer-urls={peer_url}"))
-                .arg(format!("--initial-advertise-peer-urls={peer_url}"))
-                .arg(format!("--initial-cluster=default={peer_url}"))
-                .arg("--log-level=warn"),
-        )?;
-        let plain = reqwest::Client::new();
-        let health = format!("{etcd_url}/health");
-        etcd.wait_ready(Duration::from_secs(30), "/health answering", || {
-            crate::infra::process::answers_ok(&plain, &health)
-        })
-        .await?;
 
         let serving = ca.issue(dir, "apiserver", &[ip.clone(), "localhost".into()])?;
         let admin = ca.issue_client(dir, "admin", "harness-admin", &["system:masters"])?;
@@ -193,13 +229,8 @@ impl ApiServer {
             .arg(format!("--bind-address={ip}"))
             .arg("--secure-port=0"),
         )?;
-        let aggregated = {
-            let (kubectl, kubeconfig) = (programs.kubectl.clone(), admin_kubeconfig.clone());
-            move || {
-                let (kubectl, kubeconfig) = (kubectl.clone(), kubeconfig.clone());
-                async move { view_is_aggregated(kubectl, kubeconfig).await }
-            }
-        };
+        let view = format!("{url}/apis/rbac.authorization.k8s.io/v1/clusterroles/view");
+        let aggregated = || view_is_aggregated(&http, &view);
         controllers
             .wait_ready(
                 Duration::from_secs(60),
@@ -221,7 +252,7 @@ impl ApiServer {
                 spec,
                 admin_http: http,
                 _controllers: controllers,
-                _etcd: etcd,
+                _etcd: etcd.process,
             })),
         })
     }
@@ -261,7 +292,7 @@ impl ApiServer {
         let ca_file = dir.join("kind-ca.crt");
         std::fs::write(&ca_file, ca_pem).context(|| format!("writing {}", ca_file.display()))?;
         let deadline = std::time::Instant::now() + Duration::from_secs(120);
-        while !view_is_aggregated(programs.kubectl.clone(), kubeconfig.clone()).await {
+        while !view_aggregated_on_kind(programs.kubectl.clone(), kubeconfig.clone()).await {
             if std::time::Instant::now() > deadline {
                 return Err(Error::step(
                     "kind",
@@ -431,7 +462,20 @@ impl ApiServer {
 
 /// Whether kube-controller-manager has aggregated the rules of ClusterRole
 /// `view` (admin, edit and view get theirs that way).
-async fn view_is_aggregated(kubectl: PathBuf, kubeconfig: PathBuf) -> bool {
+async fn view_is_aggregated(admin: &reqwest::Client, view: &str) -> bool {
+    let Ok(resp) = admin.get(view).send().await else {
+        return false;
+    };
+    let role: serde_json::Value = resp.json().await.unwrap_or_default();
+    role["rules"].as_array().is_some_and(|rules| {
+        rules
+            .iter()
+            .any(|r| r["verbs"].to_string().contains("\"get\""))
+    })
+}
+
+/// [`view_is_aggregated`] through kubectl and a kind cluster's kubeconfig.
+async fn view_aggregated_on_kind(kubectl: PathBuf, kubeconfig: PathBuf) -> bool {
     tokio::task::spawn_blocking(move || {
         Command::new(kubectl)
             .args([

@@ -6,7 +6,7 @@
 //! harness polls the token endpoint, waiting `interval` seconds between polls
 //! and five more after each `slow_down`, until tokens come or the code expires.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -113,7 +113,7 @@ impl Perform for DeviceLogin {
         let interval = body["interval"].as_u64().unwrap_or(5);
         let expires_in = body["expires_in"].as_u64().unwrap_or(600);
 
-        let gave_up = AtomicBool::new(false);
+        let browser_end = AtomicU8::new(BROWSER_SIGNING_IN);
         let poll = poll(
             &http,
             &provider.token_endpoint,
@@ -121,7 +121,7 @@ impl Perform for DeviceLogin {
             &device_code,
             interval,
             expires_in,
-            &gave_up,
+            &browser_end,
         );
         let browser = cx.fresh_browser().await?;
         let sign_in = async {
@@ -139,13 +139,16 @@ impl Perform for DeviceLogin {
                 prompts,
             )
             .await;
-            if !matches!(end, Ok(SignInEnd::Reached { .. })) {
-                gave_up.store(true, Ordering::SeqCst);
-            }
+            let state = match end {
+                Ok(SignInEnd::Reached { .. }) => BROWSER_APPROVED,
+                _ => BROWSER_GAVE_UP,
+            };
+            browser_end.store(state, Ordering::SeqCst);
             end
         };
         let (end, polled) = tokio::join!(sign_in, poll);
-        let page = browser.evidence("device").await;
+        let stopped = !matches!(end, Ok(SignInEnd::Reached { .. }));
+        let page = browser.summary_or_evidence(stopped, "device").await;
         cx.evidence.pages.push(page.seen());
         report.page = Some(page.clone());
         let polled = polled?;
@@ -219,8 +222,15 @@ impl Perform for DeviceLogin {
     }
 }
 
+/// Where the browser's part of the device flow is, for the poller.
+const BROWSER_SIGNING_IN: u8 = 0;
+const BROWSER_APPROVED: u8 = 1;
+const BROWSER_GAVE_UP: u8 = 2;
+
 /// Polls the token endpoint as RFC 8628 3.4/3.5 says, until tokens, an error
-/// that ends the grant, the code's expiry, or the browser giving up.
+/// that ends the grant, the code's expiry, or the browser giving up. Requests
+/// stay at least `interval` apart; the first goes out as soon as the browser
+/// approved (a device polling then would get its tokens then).
 async fn poll(
     http: &reqwest::Client,
     token_endpoint: &str,
@@ -228,26 +238,34 @@ async fn poll(
     device_code: &str,
     interval: u64,
     expires_in: u64,
-    gave_up: &AtomicBool,
+    browser: &AtomicU8,
 ) -> Result<Polled> {
     let mut polled = Polled {
         interval,
         ..Polled::default()
     };
     let expiry = Instant::now() + Duration::from_secs(expires_in);
+    let granted = Instant::now();
+    let mut last_request: Option<Instant> = None;
     loop {
-        // Wait the interval before every request, watching for the browser giving up.
-        let wake = Instant::now() + Duration::from_secs(polled.interval);
-        while Instant::now() < wake {
-            if gave_up.load(Ordering::SeqCst) {
+        let interval = Duration::from_secs(polled.interval);
+        loop {
+            let state = browser.load(Ordering::SeqCst);
+            if state == BROWSER_GAVE_UP {
                 return Ok(polled);
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            let waited = last_request.unwrap_or(granted).elapsed() >= interval;
+            let spaced = last_request.is_none_or(|at| at.elapsed() >= interval);
+            if waited || (state == BROWSER_APPROVED && spaced) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         if Instant::now() > expiry {
             polled.answers.push("(the device code expired)".into());
             return Ok(polled);
         }
+        last_request = Some(Instant::now());
         let resp = http
             .post(token_endpoint)
             .form(&[

@@ -109,7 +109,9 @@ async fn login_through_dex(
         s.connector.as_deref(),
     )
     .await?;
-    let page = browser.evidence("signed-in").await;
+    let page = browser
+        .summary_or_evidence(matches!(end, SignInEnd::Stopped { .. }), "signed-in")
+        .await;
     cx.evidence.pages.push(page.seen());
     let dex = cx.dex.as_ref().expect("checked above");
     let mut report = StepReport {
@@ -269,7 +271,9 @@ async fn login_at_keycloak(
         prompts,
     )
     .await?;
-    let page = browser.evidence("keycloak").await;
+    let page = browser
+        .summary_or_evidence(matches!(end, SignInEnd::Stopped { .. }), "keycloak")
+        .await;
     cx.evidence.pages.push(page.seen());
     let mut report = StepReport {
         page: Some(page.clone()),

@@ -252,7 +252,9 @@ impl Perform for ProxyLogin {
             self.connector.as_deref(),
         )
         .await?;
-        let page = browser.evidence("proxy").await;
+        let page = browser
+            .summary_or_evidence(matches!(end, SignInEnd::Stopped { .. }), "proxy")
+            .await;
         let seen = match browser.find(&marker).await {
             Some(element) => element.text().await.ok(),
             None => None,
