@@ -22,6 +22,8 @@ pub use probes::{Floors, median};
 /// What a case starts before its first step (from its scenario document).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CaseShape {
+    /// `keycloak.own`: the case starts a Keycloak of its own.
+    pub own_keycloak: bool,
     pub realm: bool,
     pub dex: bool,
     pub oauth2_proxy: bool,
@@ -29,22 +31,23 @@ pub struct CaseShape {
 }
 
 impl CaseShape {
-    /// Read from a case's (unrendered) document: a part is started at the
-    /// case's start unless a step starts it.
+    /// Read from a case's (unrendered) document. Dex and oauth2-proxy start
+    /// with the case even where a `dex_start` / `oauth2_proxy_start` step
+    /// checks how their start went (those steps only read it).
     pub fn of(document: &serde_json::Value) -> CaseShape {
-        let steps = document["steps"].as_array().cloned().unwrap_or_default();
-        let has_step = |verb: &str| steps.iter().any(|s| s.get(verb).is_some());
         CaseShape {
+            own_keycloak: document["keycloak"].get("own").is_some(),
             realm: document.get("keycloak").is_some(),
-            dex: document.get("dex").is_some() && !has_step("dex_start"),
-            oauth2_proxy: document.get("oauth2_proxy").is_some() && !has_step("oauth2_proxy_start"),
+            dex: document.get("dex").is_some(),
+            oauth2_proxy: document.get("oauth2_proxy").is_some(),
             apiserver: document.get("apiserver").is_some(),
         }
     }
 
     fn floor(&self, f: &Floors) -> f64 {
         let on = |b: bool, s: f64| if b { s } else { 0.0 };
-        on(self.realm, f.realm_import)
+        on(self.own_keycloak, f.keycloak_start)
+            + on(self.realm, f.realm_import)
             + on(self.dex, f.dex_start)
             + on(self.oauth2_proxy, f.oauth2_proxy_start)
             + on(self.apiserver, f.apiserver_start)
@@ -74,8 +77,6 @@ fn step_floor(kind: &str, at: Option<At>, f: &Floors) -> Option<f64> {
         ("device_login", _) => sign_in + f.page,
         // proxy -> Dex -> Keycloak (form) -> Dex -> proxy -> app
         ("proxy_login", _) | ("kubelogin", _) => sign_in + 2.0 * f.page,
-        ("dex_start", _) => f.dex_start,
-        ("oauth2_proxy_start", _) => f.oauth2_proxy_start,
         _ => return None,
     })
 }
@@ -191,14 +192,15 @@ impl fmt::Display for Table {
         writeln!(
             f,
             "probes: session {:.2}s, page {:.2}s, form sign-in {:.2}s, dex {:.2}s, \
-             etcd+apiserver {:.2}s, oauth2-proxy {:.2}s, realm import {:.2}s",
+             etcd+apiserver {:.2}s, oauth2-proxy {:.2}s, realm import {:.2}s, own keycloak {:.1}s",
             p.session,
             p.page,
             p.form_sign_in,
             p.dex_start,
             p.apiserver_start,
             p.oauth2_proxy_start,
-            p.realm_import
+            p.realm_import,
+            p.keycloak_start
         )?;
         writeln!(
             f,
@@ -233,6 +235,7 @@ mod tests {
             apiserver_start: 4.0,
             oauth2_proxy_start: 0.3,
             realm_import: 0.6,
+            keycloak_start: 30.0,
         }
     }
 
@@ -285,12 +288,12 @@ mod tests {
     }
 
     #[test]
-    fn a_part_a_step_starts_is_not_counted_at_the_start() {
+    fn the_start_counts_the_parts_the_document_has() {
         let doc = serde_json::json!({
             "keycloak": {}, "dex": {}, "apiserver": {},
             "steps": [{"dex_start": {}}],
         });
         let shape = CaseShape::of(&doc);
-        assert!(shape.realm && shape.apiserver && !shape.dex && !shape.oauth2_proxy);
+        assert!(shape.realm && shape.apiserver && shape.dex && !shape.oauth2_proxy);
     }
 }

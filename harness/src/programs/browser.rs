@@ -23,6 +23,9 @@ const PROGRAM: &str = "chromedriver";
 /// How often a wait looks at the page again.
 const POLL: Duration = Duration::from_millis(50);
 
+/// How long a loaded page keeps its address before it counts as settled.
+const SETTLED: Duration = Duration::from_millis(400);
+
 /// A chromedriver, started once and shared by every browser of a run.
 pub struct Driver {
     url: String,
@@ -149,8 +152,10 @@ impl Browser {
             .ok()
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
-        if state.url.is_empty() {
-            // No script runs on some pages (Chromium's own error pages).
+        // Chromium's own error page (an address that did not answer) has its
+        // own `location`; WebDriver names the address that failed.
+        state.browser_error = state.url.starts_with("chrome-error://");
+        if state.url.is_empty() || state.browser_error {
             state.url = self.url().await;
         }
         state.found.resize(selectors.len(), false);
@@ -202,6 +207,22 @@ impl Browser {
             tokio::time::sleep(POLL).await;
         }
         false
+    }
+
+    /// Waits (at most `timeout`) until the page has loaded and kept its
+    /// address for a moment: redirects, scripted ones too, are over.
+    pub async fn settle(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let (mut last, mut since) = (String::new(), Instant::now());
+        while Instant::now() < deadline {
+            let page = self.page(&[], false).await;
+            if page.url != last || !page.complete {
+                (last, since) = (page.url, Instant::now());
+            } else if since.elapsed() >= SETTLED {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
     }
 
     /// Polls until the URL is no longer `from` or an element matching `css` shows.
@@ -295,6 +316,9 @@ pub struct PageState {
     pub forms: u64,
     /// A `<meta http-equiv="refresh">`: the page will move on by itself.
     pub refresh: bool,
+    /// Chromium's own error page: `url` is the address that did not answer.
+    #[serde(skip)]
+    pub browser_error: bool,
     /// Per selector asked for: whether the page has a match.
     pub found: Vec<bool>,
     pub text: String,
@@ -306,7 +330,7 @@ impl PageState {
     /// a plain answer (text or JSON), or a page without any form. `None`
     /// when the page may still go somewhere (a form to submit, a redirect).
     pub fn dead_end(&self) -> Option<&'static str> {
-        if self.url.starts_with("chrome-error://") {
+        if self.browser_error {
             return Some("the browser's own error page (the address did not answer)");
         }
         if !self.complete || self.refresh {

@@ -15,8 +15,19 @@ use crate::model::text::truncate;
 use crate::programs::Program;
 use crate::programs::dex::Dex;
 
+/// Dex's next `login successful` line after the first `before`, waiting up
+/// to 10 s for it.
 pub(super) async fn wait_login_line(dex: &Dex, before: usize) -> Option<LoginLine> {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    wait_login_line_for(dex, before, Duration::from_secs(10)).await
+}
+
+/// [`wait_login_line`] waiting at most `wait` (zero: look once).
+pub(super) async fn wait_login_line_for(
+    dex: &Dex,
+    before: usize,
+    wait: Duration,
+) -> Option<LoginLine> {
+    let deadline = Instant::now() + wait;
     loop {
         let lines = dexlog::logins(&dex.log_text());
         if lines.len() > before {

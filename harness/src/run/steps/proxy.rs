@@ -30,7 +30,7 @@ use crate::run::cx::StepCx;
 use crate::run::signin::{Goal, SignInEnd, sign_in_until};
 use crate::run::verify::{
     expected_stop, line_with, redact, settle_log, verify_absent, verify_dex_login, verify_subset,
-    verify_text, wait_login_line,
+    verify_text, wait_login_line_for,
 };
 use crate::scenario::template::Values;
 
@@ -316,7 +316,12 @@ impl Perform for ProxyLogin {
             .ok_or_else(|| Error::step("proxy_login", "the application's page has no request"))?;
         let headers = seen["headers"].clone();
         if let Some(dex) = &cx.dex {
-            report.dex_login = wait_login_line(dex, logins_before).await;
+            // A user let in on their existing session signed in nowhere: look once.
+            let wait = match end {
+                SignInEnd::Reached { passwords: 0, .. } => Duration::ZERO,
+                _ => Duration::from_secs(10),
+            };
+            report.dex_login = wait_login_line_for(dex, logins_before, wait).await;
             cx.evidence.dex_logins.extend(report.dex_login.clone());
         }
         // The ID token oauth2-proxy passes on (`set_authorization_header`).
@@ -470,11 +475,9 @@ impl Perform for ProxySignOut {
                 ));
             }
         }
-        let from = browser.url().await;
         browser.goto(&format!("{entry}/")).await?;
         // Let redirects (to a sign-in page, or through one) settle.
-        browser.wait_navigation(&from, Duration::from_secs(3)).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        browser.settle(Duration::from_secs(3)).await;
         let page = browser.evidence("after-sign-out").await;
         cx.evidence.pages.push(page.seen());
         verify_text(
