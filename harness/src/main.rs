@@ -39,8 +39,8 @@ enum BenchWhat {
         #[arg(long)]
         scenarios: Option<PathBuf>,
     },
-    /// Start-up times of the real programs (Keycloak once; Dex, etcd +
-    /// kube-apiserver and oauth2-proxy `--rounds` times each).
+    /// Only the floor probes of `bench suite` (program starts, a headless
+    /// session, a form sign-in), each the median of `--rounds`.
     Startup {
         #[arg(long, default_value_t = 3)]
         rounds: usize,
@@ -727,9 +727,8 @@ async fn bench_suite(
     })
 }
 
+/// `bench startup`: only the floor probes, medians of `rounds`.
 async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
-    use oidc_harness::programs::kube::{OidcAuth, apiserver};
-    use oidc_harness::programs::{dex, oauth2_proxy};
     let t = Instant::now();
     let run = Run::join(Owner::ThisProcess).await?;
     println!(
@@ -737,72 +736,8 @@ async fn bench(rounds: usize) -> anyhow::Result<ExitCode> {
         t.elapsed().as_secs_f64()
     );
     let dir = oidc_harness::run::out_dir().join("bench");
-    let (mut dex_times, mut api_times, mut proxy_times) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..rounds {
-        let round = dir.join(i.to_string());
-        std::fs::create_dir_all(&round)?;
-        let plan = dex::DexPlan::new(run.cluster)?;
-        let issuer = plan.issuer.clone();
-        let config = serde_json::json!({"issuer": issuer, "enablePasswordDB": true});
-        let t = Instant::now();
-        let d = dex::Dex::start(&run.programs.dex, &run.ca, plan, config, &round).await?;
-        dex_times.push(t.elapsed().as_secs_f64());
-        let flags = vec![
-            format!("oidc-issuer-url={issuer}"),
-            "oidc-client-id=kubernetes".into(),
-            "oidc-username-claim=email".into(),
-            format!("oidc-ca-file={}", run.ca.cert_file().display()),
-        ];
-        let t = Instant::now();
-        let api = apiserver::ApiServer::start(
-            &run.programs,
-            &run.ca,
-            &OidcAuth::Flags(flags),
-            &round,
-            run.cluster,
-        )
-        .await?;
-        api_times.push(t.elapsed().as_secs_f64());
-        // oauth2-proxy in front of Dex, as Kubeflow configures it (discovery at start).
-        let secret: [u8; 32] = rand::random();
-        let given = oauth2_proxy::OAuth2ProxyConfig {
-            config: serde_json::json!({
-                "provider": "oidc", "oidc_issuer_url": issuer, "email_domains": ["*"],
-                "client_id": "bench", "client_secret": "bench", "upstreams": ["static://200"],
-                "cookie_secret": base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE, secret),
-            }),
-            ..Default::default()
-        };
-        let t = Instant::now();
-        let proxy = oauth2_proxy::OAuth2Proxy::start(
-            &run.programs.oauth2_proxy,
-            &run.ca,
-            oauth2_proxy::OAuth2ProxyPlan::new(false)?,
-            &given,
-            &round,
-        )
-        .await?;
-        proxy_times.push(t.elapsed().as_secs_f64());
-        drop((proxy, api, d));
-    }
-    let show = |v: &[f64]| {
-        v.iter()
-            .map(|s| format!("{s:.2}s"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    println!(
-        "dex (start to discovery 200):                      {}",
-        show(&dex_times)
-    );
-    println!(
-        "etcd + kube-apiserver + aggregation (to /readyz):  {}",
-        show(&api_times)
-    );
-    println!(
-        "oauth2-proxy (OIDC discovery at Dex, to /ping):    {}",
-        show(&proxy_times)
-    );
+    let floors = oidc_harness::bench::probes::measure(&run, &dir, rounds).await?;
+    println!("{}", serde_json::to_string_pretty(&floors)?);
     Ok(ExitCode::SUCCESS)
 }
 

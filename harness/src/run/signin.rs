@@ -222,10 +222,15 @@ pub async fn sign_in_prompted(
         };
         if acted {
             actions += 1;
-            // A form shown again with an error keeps its URL: stop waiting then too.
-            browser
-                .wait_navigation_or(&url, ERRORS, Duration::from_secs(20))
-                .await;
+            // A form shown again with an error keeps its URL: stop waiting
+            // then too, unless the page had such an element before (Keycloak's
+            // update-password page shows a notice): then only a navigation counts.
+            let wait = Duration::from_secs(20);
+            if has(1) {
+                browser.wait_navigation(&url, wait).await;
+            } else {
+                browser.wait_navigation_or(&url, ERRORS, wait).await;
+            }
         } else if let Some(kind) = page.dead_end() {
             // Nothing will move it on; a moment's grace for a script that might.
             if !browser.wait_navigation(&url, DEAD_END_GRACE).await {
