@@ -162,14 +162,6 @@ impl Browser {
         state
     }
 
-    /// Visible text of the page.
-    pub async fn text(&self) -> String {
-        match self.client.find(Locator::Css("body")).await {
-            Ok(body) => body.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        }
-    }
-
     /// The first element matching `css`, if the page has one now.
     pub async fn find(&self, css: &str) -> Option<fantoccini::elements::Element> {
         self.client
